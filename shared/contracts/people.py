@@ -1,0 +1,41 @@
+"""People as events carry them: registrants and trainers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from shared.contracts.envelope import Contract
+
+Language = Literal["sr-Latn", "sr-Cyrl", "bs", "en"]
+"""Languages every message can be written in."""
+
+E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
+"""A phone number normalised to E.164."""
+
+SingleLine = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"),
+]
+"""Free text on one line: no control characters, so no CR/LF header or iCalendar injection."""
+
+
+class Registrant(Contract):
+    """The person a registration is for, with how and whether to contact them."""
+
+    full_name: SingleLine
+    email: EmailStr
+    phone: E164 | None = None
+    organisation: SingleLine = Field(description="Municipality, city or institution.")
+    role: SingleLine | None = None
+    language: Language = "sr-Latn"
+    consent_email: bool = True
+    consent_sms: bool = False
+
+
+class Trainer(Contract):
+    """A trainer or mentor who leads a session."""
+
+    full_name: SingleLine
+    email: EmailStr

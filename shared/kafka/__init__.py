@@ -1,0 +1,14 @@
+"""The Kafka delivery policy, written once: producer durability, commit-after-success, retry, dead-letter."""
+
+from shared.kafka.broker import make_broker, subscriber_options
+from shared.kafka.delivery import DeliveryGuard, PermanentError, RetryPolicy
+from shared.kafka.publishing import publish_event
+
+__all__ = [
+    "DeliveryGuard",
+    "PermanentError",
+    "RetryPolicy",
+    "make_broker",
+    "publish_event",
+    "subscriber_options",
+]

@@ -1,0 +1,37 @@
+"""Keep personal data out of logs: redact what looks like an email or a phone number."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+PHONE = re.compile(r"(?<![\w-])\+?\d[\d ()./-]{6,}\d(?![\w-])")
+PERSONAL_KEYS = frozenset(
+    {"email", "phone", "full_name", "name", "to", "recipient", "recipients", "attendee"}
+)
+REDACTED = "[redacted]"
+
+
+def redact_text(text: str) -> str:
+    """Replace email addresses and phone-like digit runs in `text`."""
+    return PHONE.sub("[phone]", EMAIL.sub("[email]", text))
+
+
+def redact_value(value: Any) -> Any:
+    """Redact strings inside a value, recursing into mappings and sequences."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        return {k: REDACTED if k in PERSONAL_KEYS else redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_value(v) for v in value]
+    return value
+
+
+def redact_event_dict(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """A structlog processor: no raw email, phone number or personal field reaches the output."""
+    for key, value in list(event_dict.items()):
+        event_dict[key] = REDACTED if key in PERSONAL_KEYS else redact_value(value)
+    return event_dict

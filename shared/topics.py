@@ -1,0 +1,38 @@
+"""Every Kafka topic the system uses, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REGISTRATIONS = "registrations.v1"
+"""Registration events, keyed by programme id so one programme is processed in order."""
+
+PLACEMENTS = "placements.v1"
+"""Scheduler decisions (seat assigned, waitlisted), keyed by registration id."""
+
+NOTIFICATIONS = "notifications.v1"
+"""Outcomes of every notification (sent, deferred, failed), keyed by registration id."""
+
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+def dead_letter(topic: str) -> str:
+    """Name the dead-letter topic that receives what a consumer of `topic` could not process."""
+    return f"{topic}{DEAD_LETTER_SUFFIX}"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic the system provisions at start-up."""
+
+    name: str
+    partitions: int
+
+
+MAIN_TOPICS = (
+    TopicSpec(REGISTRATIONS, partitions=3),
+    TopicSpec(PLACEMENTS, partitions=3),
+    TopicSpec(NOTIFICATIONS, partitions=3),
+)
+
+ALL_TOPICS = MAIN_TOPICS + tuple(TopicSpec(dead_letter(t.name), partitions=1) for t in MAIN_TOPICS)
