@@ -1,0 +1,150 @@
+"""The whole system on one machine: Kafka, SMTP capture, SMS sink and the three services."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from deploy.kafka.launcher import LocalKafka
+from deploy.local.processes import Child
+
+SERVICES = ("registration", "scheduler", "notifier")
+
+
+class StackSettings(BaseSettings):
+    """What `make run` reads: anything left unset is started locally."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    kafka_bootstrap_servers: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 1025
+    sms_gateway_url: str | None = None
+    http_port: int = 8000
+    data_dir: Path = Path("data")
+    kafka_port: int = 9092
+    sms_sink_port: int = 8030
+    catalogue_path: Path = Path("deploy/seed/programmes.yaml")
+
+
+def free_port() -> int:
+    """Ask the OS for a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LocalStack:
+    """Start and stop everything `make run` needs, in order, and nothing twice."""
+
+    settings: StackSettings
+    echo: bool = False
+    kafka: LocalKafka | None = None
+    children: dict[str, Child] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def data_dir(self) -> Path:
+        """The stack's data folder (absolute)."""
+        return self.settings.data_dir.resolve()
+
+    @property
+    def api_url(self) -> str:
+        """Where the registration API listens."""
+        return f"http://127.0.0.1:{self.settings.http_port}"
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start every part, then wait until the services report that they are up."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        bootstrap = self.settings.kafka_bootstrap_servers or self._start_kafka()
+        smtp_host, smtp_port = self._smtp()
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "SMTP_HOST": smtp_host,
+            "SMTP_PORT": str(smtp_port),
+            "SMS_GATEWAY_URL": self._sms_gateway(),
+            "HTTP_PORT": str(self.settings.http_port),
+            "DATA_DIR": str(self.data_dir),
+            "CATALOGUE_PATH": str(self.settings.catalogue_path.resolve()),
+            "LOG_FORMAT": "json",
+            "PYTHONUNBUFFERED": "1",
+        }
+        for service in SERVICES:
+            self._spawn(service, [sys.executable, "-m", f"services.{service}"])
+        self._wait_until_ready(timeout)
+
+    def _start_kafka(self) -> str:
+        self.kafka = LocalKafka(self.data_dir / "kafka", port=self.settings.kafka_port)
+        self.kafka.start()
+        return self.kafka.bootstrap_servers
+
+    def _smtp(self) -> tuple[str, int]:
+        if self.settings.smtp_host:
+            return self.settings.smtp_host, self.settings.smtp_port
+        argv = ["--dir", str(self.data_dir / "mail"), "--port", str(self.settings.smtp_port)]
+        self._spawn("smtp-capture", [sys.executable, "-m", "deploy.local.smtp_capture", *argv])
+        return "127.0.0.1", self.settings.smtp_port
+
+    def _sms_gateway(self) -> str:
+        if self.settings.sms_gateway_url:
+            return self.settings.sms_gateway_url
+        argv = ["--dir", str(self.data_dir / "sms"), "--port", str(self.settings.sms_sink_port)]
+        self._spawn("sms-sink", [sys.executable, "-m", "deploy.local.sms_sink", *argv])
+        return f"http://127.0.0.1:{self.settings.sms_sink_port}/messages"
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        env = self.env or {**os.environ, "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
+        child = Child(name, argv, env=env, log_path=self.log_path(name), echo=self.echo)
+        child.start()
+        self.children[name] = child
+
+    def log_path(self, name: str) -> Path:
+        """Where a part's output is kept."""
+        return self.data_dir / "logs" / f"{name}.log"
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(SERVICES)
+        while pending:
+            for name, child in self.children.items():
+                if not child.alive():
+                    raise RuntimeError(f"{name} exited early; see {self.log_path(name)}")
+            pending = {s for s in pending if not self._started(s)}
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not ready after {timeout:.0f}s: {sorted(pending)}")
+            time.sleep(0.2)
+        httpx.get(f"{self.api_url}/health", timeout=5).raise_for_status()
+
+    def _started(self, service: str) -> bool:
+        path = self.log_path(service)
+        return path.exists() and '"service.started"' in path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        """Stop the services first, then the sinks, then Kafka; leave no process behind."""
+        for name in [*SERVICES, "smtp-capture", "sms-sink"]:
+            if name in self.children:
+                self.children[name].stop()
+        if self.kafka is not None:
+            self.kafka.stop()
+
+    def __enter__(self) -> LocalStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()

@@ -1,0 +1,124 @@
+"""Build iTIP calendar invites (RFC 5545/5546): pure, deterministic for the same input."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.headerregistry import Address
+from uuid import UUID
+
+import icalendar
+
+from services.notifier.folding import refold
+from services.notifier.schedule import LocalDay, daily_count, local_days
+from shared.contracts import SeatAssignedV1, SessionSnapshot
+
+PRODID = "-//TrainingOps//Notifier 1.0//EN"
+UID_DOMAIN = "trainingops"
+UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "invites.trainingops")
+
+
+@dataclass(frozen=True)
+class Invite:
+    """What an invite needs beyond the event: who organises it and when it is written."""
+
+    event: SeatAssignedV1
+    organizer: Address
+    now: datetime
+
+
+def invite_uid(registration_id: UUID, session_id: str) -> str:
+    """One UID per (registration, session): the same on every resend, update and cancel."""
+    return f"{uuid.uuid5(UID_NAMESPACE, f'{registration_id}:{session_id}')}@{UID_DOMAIN}"
+
+
+def sequence_of(revision: int) -> int:
+    """SEQUENCE starts at 0 for revision 1 and rises with every significant change."""
+    return revision - 1
+
+
+def location_text(session: SessionSnapshot) -> str:
+    """Venue as one line (name, room, address, city), or the online link."""
+    if session.venue is not None:
+        venue = session.venue
+        return ", ".join(p for p in (venue.name, venue.room, venue.address, venue.city) if p)
+    return str(session.online_url) if session.online_url else ""
+
+
+def description_text(session: SessionSnapshot) -> str:
+    """A neutral description: safe to land in a shared calendar (no personal links)."""
+    lines = [session.title, location_text(session)]
+    if session.trainers:
+        lines.append(", ".join(t.full_name for t in session.trainers))
+    return "\n".join(line for line in lines if line)
+
+
+def build_invite(invite: Invite) -> bytes:
+    """Serialise a METHOD:REQUEST calendar with its VTIMEZONE and one VEVENT."""
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "REQUEST")
+    days = local_days(invite.event.session)
+    calendar.add_component(_timezone(invite.event.session.timezone, days))
+    calendar.add_component(_event(invite, days))
+    return refold(calendar.to_ical())
+
+
+def _timezone(tzid: str, days: tuple[LocalDay, ...]) -> icalendar.Timezone:
+    first, last = days[0].starts_at.year, days[-1].ends_at.year
+    return icalendar.Timezone.from_tzid(
+        tzid, first_date=date(first - 1, 1, 1), last_date=date(last + 1, 12, 31)
+    )
+
+
+def _event(invite: Invite, days: tuple[LocalDay, ...]) -> icalendar.Event:
+    event, session, attendee = invite.event, invite.event.session, invite.event.attendee
+    vevent = icalendar.Event()
+    vevent.add("uid", invite_uid(event.registration_id, session.session_id))
+    vevent.add("sequence", sequence_of(event.revision))
+    vevent.add("dtstamp", invite.now)
+    vevent.add("dtstart", days[0].starts_at)
+    vevent.add("dtend", days[0].ends_at)
+    _add_recurrence(vevent, session.timezone, days)
+    vevent.add("summary", session.title)
+    vevent.add("location", location_text(session))
+    vevent.add("description", description_text(session))
+    if session.mode == "online" and session.online_url is not None:
+        vevent.add("url", str(session.online_url))
+    vevent.add("organizer", _address(invite.organizer.addr_spec, invite.organizer.display_name))
+    vevent.add(
+        "attendee",
+        _address(
+            attendee.email,
+            attendee.full_name,
+            ROLE="REQ-PARTICIPANT",
+            PARTSTAT="NEEDS-ACTION",
+            RSVP="TRUE",
+        ),
+    )
+    vevent.add("status", "CONFIRMED")
+    vevent.add("transp", "OPAQUE")
+    return vevent
+
+
+def _add_recurrence(vevent: icalendar.Event, tzid: str, days: tuple[LocalDay, ...]) -> None:
+    if len(days) == 1:
+        return
+    count = daily_count(days)
+    if count is not None:
+        vevent.add("rrule", {"FREQ": "DAILY", "COUNT": count})
+        return
+    # icalendar drops TZID on PERIOD values: without it the extra days would float.
+    periods = [(day.starts_at, day.ends_at) for day in days[1:]]
+    vevent.add("rdate", periods, parameters={"TZID": tzid, "VALUE": "PERIOD"})
+
+
+def _address(email: str, name: str, **params: str) -> icalendar.vCalAddress:
+    address = icalendar.vCalAddress(f"mailto:{email}")
+    address.params["CN"] = name
+    for key, value in params.items():
+        address.params[key] = value
+    return address

@@ -1,0 +1,21 @@
+"""Run the registration service: `python -m services.registration`."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from services.registration.main import create_app
+from services.registration.settings import RegistrationSettings
+from shared.logging import configure_logging
+
+
+def main() -> None:
+    """Read settings, configure logging, serve HTTP until interrupted."""
+    settings = RegistrationSettings()
+    configure_logging("registration", fmt=settings.log_format, level=settings.log_level)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

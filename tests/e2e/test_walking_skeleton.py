@@ -1,0 +1,121 @@
+"""The whole system as `make run` starts it: HTTP in, invite email out, through the real broker."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+from icalendar import Calendar
+
+from deploy.local.stack import SERVICES, LocalStack, StackSettings, free_port
+
+pytestmark = pytest.mark.e2e
+
+REGISTRANT = {
+    "programme_id": "social-networks-lsg",
+    "full_name": "Jelena Đorđević-Šćepanović",
+    "email": "jelena.djordjevic@opstina-primer.rs",
+    "phone": "064 123 4567",
+    "organisation": "Opština Primer",
+    "role": "PR officer",
+    "language": "sr-Latn",
+    "preferences": [],
+    "consent_email": True,
+    "consent_sms": True,
+}
+
+
+@pytest.fixture(scope="module")
+def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[LocalStack]:
+    """The three services, an SMTP capture server and an SMS sink, on the session's real broker."""
+    settings = StackSettings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        smtp_port=free_port(),
+        http_port=free_port(),
+        sms_sink_port=free_port(),
+        data_dir=tmp_path_factory.mktemp("stack"),
+        catalogue_path=repo_root / "deploy/seed/programmes.yaml",
+    )
+    with LocalStack(settings) as running:
+        yield running
+
+
+def wait_for_mail(mail_dir: Path, count: int, timeout: float = 30.0) -> list[EmailMessage]:
+    """Poll the capture folder until `count` messages are there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(mail_dir.glob("*.eml")) if mail_dir.exists() else []
+        if len(files) >= count:
+            return [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]  # type: ignore[misc]
+        time.sleep(0.2)
+    raise AssertionError(f"expected {count} captured messages in {mail_dir}")
+
+
+def calendar_part(message: EmailMessage) -> tuple[str, Calendar]:
+    """Return the text/calendar part's method parameter and the parsed calendar."""
+    for part in message.walk():
+        if part.get_content_type() == "text/calendar":
+            return str(part.get_param("method")), Calendar.from_ical(part.get_payload(decode=True))
+    raise AssertionError("no text/calendar part")
+
+
+def test_registration_becomes_an_invite(stack: LocalStack, repo_root: Path) -> None:
+    started = time.monotonic()
+    response = httpx.post(
+        f"{stack.api_url}/registrations", json=REGISTRANT, headers={"X-Correlation-ID": "e2e-walking-skeleton"}
+    )
+    assert response.status_code == 202, response.text
+    registration_id = response.json()["registration_id"]
+
+    [message] = wait_for_mail(stack.data_dir / "mail", 1)
+    elapsed = time.monotonic() - started
+    assert elapsed < 15, f"invite took {elapsed:.1f}s"
+    assert message["To"].addresses[0].addr_spec == REGISTRANT["email"]
+    method, calendar = calendar_part(message)
+    assert method == "REQUEST"
+    assert calendar["METHOD"] == "REQUEST"
+    [event] = calendar.walk("VEVENT")
+    assert "SKIP" in str(event["LOCATION"])
+    start = event.decoded("DTSTART")
+    assert str(start.tzinfo) == "Europe/Belgrade"
+    assert start.astimezone(UTC).hour == start.hour - 2  # summer time in Belgrade
+    assert calendar.walk("VTIMEZONE"), "the invite must carry its VTIMEZONE"
+
+    status = httpx.get(response.json()["status_url"]).json()
+    assert status["status"] == "assigned"
+    assert status["registration_id"] == registration_id
+    assert datetime.fromisoformat(status["updated_at"]) <= datetime.now(UTC)
+
+
+def test_same_person_gets_same_id_and_no_second_invite(stack: LocalStack) -> None:
+    first = httpx.post(f"{stack.api_url}/registrations", json=REGISTRANT)
+    again = httpx.post(f"{stack.api_url}/registrations", json={**REGISTRANT, "email": REGISTRANT["email"].upper()})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["registration_id"] == again.json()["registration_id"]
+    # A barrier instead of a sleep: the next registrant's invite arrives after any (wrong) duplicate would.
+    other = {**REGISTRANT, "email": "marko.markovic@grad-primer.rs", "full_name": "Marko Marković"}
+    assert httpx.post(f"{stack.api_url}/registrations", json=other).status_code == 202
+    messages = wait_for_mail(stack.data_dir / "mail", 2)
+    recipients = sorted(m["To"].addresses[0].addr_spec for m in messages)
+    assert recipients == sorted([REGISTRANT["email"], other["email"]])
+
+
+def test_correlation_id_follows_the_registration_and_logs_hold_no_personal_data(stack: LocalStack) -> None:
+    lines = {s: stack.log_path(s).read_text(encoding="utf-8").splitlines() for s in SERVICES}
+    for service, service_lines in lines.items():
+        records = [json.loads(line) for line in service_lines if line.startswith("{")]
+        assert any(r.get("correlation_id") == "e2e-walking-skeleton" for r in records), service
+        assert all(r.get("service") == service for r in records if "service" in r)
+    sent = [json.loads(x) for x in lines["notifier"] if '"invite.sent"' in x]
+    assert sent and sent[0]["correlation_id"] == "e2e-walking-skeleton"
+    everything = "\n".join("\n".join(v) for v in lines.values())
+    secrets = ("jelena", "Jelena", "Đorđević", "Marko", "opstina-primer", "grad-primer", "+381641234567", "064 123 4567")
+    for secret in secrets:
+        assert secret not in everything, f"personal data in logs: {secret!r}"
