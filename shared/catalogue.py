@@ -1,4 +1,4 @@
-"""The programme catalogue: programmes, their phases and sessions, loaded from YAML and validated."""
+"""The programme catalogue: programmes, phases and sessions, loaded from YAML and validated."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, StringConstraints, ValidationError
-from pydantic import field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from shared.contracts import Language, SessionDay, SessionSnapshot, Trainer, Venue
 from shared.contracts.people import SingleLine
@@ -186,8 +194,8 @@ class Programme(_Model):
     @classmethod
     def _sessions_know_their_programme(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and isinstance(data.get("sessions"), list):
-            owner = data.get("id")
-            sessions = [{"programme_id": owner, **s} if isinstance(s, Mapping) else s for s in data["sessions"]]
+            owner = {"programme_id": data.get("id")}
+            sessions = [{**owner, **s} if isinstance(s, Mapping) else s for s in data["sessions"]]
             data = {**data, "sessions": sessions}
         return data
 
@@ -230,7 +238,7 @@ class Catalogue(_Model):
 
 
 def load_catalogue(path: Path | str) -> Catalogue:
-    """Read and validate a catalogue file; raise `CatalogueError` saying which field is wrong and why."""
+    """Read and validate a catalogue file; `CatalogueError` says which field is wrong and why."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -256,7 +264,7 @@ def parse_catalogue(text: str, *, source: str = "<catalogue>") -> Catalogue:
 
 
 def _where(loc: tuple[int | str, ...], raw: Any) -> str:
-    """Render an error location, naming list items by their id: programmes[x].sessions[y].timezone."""
+    """Name an error's place by ids where possible: programmes[x].sessions[y].timezone."""
     path, node = "", raw
     for part in loc:
         if isinstance(part, int):

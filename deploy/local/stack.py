@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.kafka.launcher import LocalKafka

@@ -13,7 +13,7 @@ from services.registration.domain import registration_id_for, submission_event_i
 from services.registration.schemas import RegistrationRequest, RegistrationStatus
 from services.registration.store import RegistrationStore
 from shared import topics
-from shared.catalogue import Catalogue
+from shared.catalogue import Catalogue, UnknownProgramme, UnknownSession
 from shared.clock import Clock
 from shared.contracts import (
     PlacementEvent,
@@ -54,12 +54,15 @@ class Deps:
 
 def check_against_catalogue(request: RegistrationRequest, catalogue: Catalogue) -> None:
     """Refuse an unknown programme or session, naming the field."""
-    programme = catalogue.find_programme(request.programme_id)
-    if programme is None:
-        raise CatalogueError("programme_id", "unknown programme")
+    try:
+        programme = catalogue.programme(request.programme_id)
+    except UnknownProgramme as error:
+        raise CatalogueError("programme_id", "unknown programme") from error
     for index, session_id in enumerate(request.preferences):
-        if programme.find_session(session_id) is None:
-            raise CatalogueError(f"preferences.{index}", f"unknown session in programme {programme.id}")
+        try:
+            programme.session(session_id)
+        except UnknownSession as error:
+            raise CatalogueError(f"preferences.{index}", f"unknown session in programme {programme.id}") from error
 
 
 def to_event(request: RegistrationRequest, registration_id: UUID, *, correlation_id: str, deps: Deps) -> RegistrationSubmittedV1:

@@ -1,0 +1,59 @@
+"""Logs are JSON lines with the service and correlation id, and never carry personal data."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+import structlog
+
+from shared.logging import configure_logging, get_logger
+from shared.privacy import redact_text
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("write to ana.anic@grad-nis.rs now", "write to [email] now"),
+        ("call +381 64 123 4567", "call [phone]"),
+        ("call 064/123-4567 please", "call [phone] please"),
+        ("registration 3f2c9a1e-0d4b-4c55-9a0e-2b8f6f0e1c11", "registration 3f2c9a1e-0d4b-4c55-9a0e-2b8f6f0e1c11"),
+        ("offset 1234567", "offset 1234567"),
+    ],
+)
+def test_redact_text(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def capture(service: str = "scheduler") -> io.StringIO:
+    stream = io.StringIO()
+    configure_logging(service, fmt="json", stream=stream)
+    return stream
+
+
+def test_json_line_with_service_event_and_correlation_id() -> None:
+    stream = capture()
+    with structlog.contextvars.bound_contextvars(correlation_id="abc-123"):
+        get_logger("t").info("placement.assigned", registration_id="r-1")
+    record = json.loads(stream.getvalue().strip())
+    assert record["event"] == "placement.assigned"
+    assert record["service"] == "scheduler"
+    assert record["correlation_id"] == "abc-123"
+    assert record["level"] == "info"
+    assert record["timestamp"].endswith("Z")
+
+
+def test_personal_fields_and_values_are_redacted_in_structlog_and_stdlib() -> None:
+    stream = capture()
+    get_logger("t").info("oops", email="ana@example.org", full_name="Ana Anić", note="mail ana@example.org")
+    logging.getLogger("third.party").warning("failed for ana@example.org at +381641234567")
+    output = stream.getvalue()
+    assert "ana@example.org" not in output
+    assert "Ana Anić" not in output
+    assert "+381641234567" not in output
+    assert output.count("\n") == 2
+    assert all(json.loads(line)["service"] == "scheduler" for line in output.splitlines())
