@@ -73,7 +73,7 @@ class Session(_Model):
     title: SingleLine
     mode: Literal["in_person", "online"]
     timezone: str = Field(description="IANA zone, e.g. Europe/Belgrade.")
-    days: tuple[LocalDay, ...] = Field(min_length=1)
+    days: tuple[LocalDay, ...]
     venue: Venue | None = None
     online_url: HttpUrl | None = None
     capacity: int = Field(ge=1, le=10_000)
@@ -110,6 +110,8 @@ class Session(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Session:
         dates = [day.date for day in self.days]
+        if not dates:
+            raise ValueError("days: a session needs at least one day")
         if dates != sorted(set(dates)):
             raise ValueError("days must be in date order, one entry per date")
         if self.mode == "in_person" and self.venue is None:
@@ -187,7 +189,7 @@ class Programme(_Model):
     id: Id
     title: SingleLine
     mode: Literal["first_come", "at_close"]
-    phases: tuple[Phase, ...] = Field(min_length=1)
+    phases: tuple[Phase, ...]
     sessions: tuple[Session, ...] = ()
 
     @model_validator(mode="before")
@@ -202,6 +204,8 @@ class Programme(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> Programme:
         phases = [p.id for p in self.phases]
+        if not phases:
+            raise ValueError("phases: a programme needs at least one phase")
         _unique("phase", phases)
         _unique("session", [s.id for s in self.sessions])
         for session in self.sessions:
@@ -222,10 +226,12 @@ class Programme(_Model):
 class Catalogue(_Model):
     """Every programme the system runs."""
 
-    programmes: tuple[Programme, ...] = Field(min_length=1)
+    programmes: tuple[Programme, ...]
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Catalogue:
+        if not self.programmes:
+            raise ValueError("programmes: the catalogue has no programme")
         _unique("programme", [p.id for p in self.programmes])
         return self
 
@@ -252,7 +258,10 @@ def parse_catalogue(text: str, *, source: str = "<catalogue>") -> Catalogue:
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise CatalogueError(f"{source}: not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or error
+        raise CatalogueError(f"{source}: not valid YAML{where}: {problem}") from None
     try:
         return Catalogue.model_validate(raw)
     except ValidationError as error:

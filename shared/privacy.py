@@ -30,7 +30,9 @@ def redact_value(value: Any) -> Any:
     return value
 
 
-def redact_event_dict(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def redact_event_dict(
+    _: Any, __: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     """A structlog processor: no raw email, phone number or personal field reaches the output."""
     for key, value in list(event_dict.items()):
         event_dict[key] = REDACTED if key in PERSONAL_KEYS else redact_value(value)

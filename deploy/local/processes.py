@@ -30,8 +30,16 @@ def pretty(line: str) -> str:
 class Child:
     """A named child process in its own process group, its output kept in `log_path`."""
 
-    def __init__(self, name: str, argv: Sequence[str], *, env: Mapping[str, str], log_path: Path, echo: bool) -> None:
-        self.name, self.argv, self.env, self.log_path, self.echo = name, list(argv), dict(env), log_path, echo
+    def __init__(
+        self, name: str, argv: Sequence[str], *, env: Mapping[str, str], log_path: Path, echo: bool
+    ) -> None:
+        self.name, self.argv, self.env, self.log_path, self.echo = (
+            name,
+            list(argv),
+            dict(env),
+            log_path,
+            echo,
+        )
         self.process: subprocess.Popen[str] | None = None
         self._pump: threading.Thread | None = None
 

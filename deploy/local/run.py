@@ -51,7 +51,10 @@ def main() -> None:
         print(banner(stack), flush=True)
         while not stop.is_set():
             if dead := [n for n, c in stack.children.items() if not c.alive()]:
-                print(f"stopping: {', '.join(dead)} exited; see {stack.data_dir / 'logs'}", file=sys.stderr)
+                print(
+                    f"stopping: {', '.join(dead)} exited; see {stack.data_dir / 'logs'}",
+                    file=sys.stderr,
+                )
                 break
             stop.wait(1.0)
     finally:

@@ -90,7 +90,8 @@ class SmtpCapture:
     def messages(self) -> list[EmailMessage]:
         """Every captured message, parsed, oldest first."""
         parser = BytesParser(_class=EmailMessage, policy=policy.default)
-        return [parser.parsebytes(path.read_bytes()) for path in sorted(self.mail_dir.glob("*.eml"))]
+        files = sorted(self.mail_dir.glob("*.eml"))  # names start with a UTC timestamp
+        return [parser.parsebytes(path.read_bytes()) for path in files]
 
     def __enter__(self) -> SmtpCapture:
         self.start()
@@ -108,7 +109,7 @@ class SmtpCapture:
 
 def main(argv: list[str] | None = None) -> None:
     """CLI: capture mail into --dir on --port until SIGINT or SIGTERM."""
-    parser = argparse.ArgumentParser(prog="python -m deploy.local.smtp_capture", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m deploy.local.smtp_capture")
     parser.add_argument("--dir", type=Path, required=True, help="where .eml files are written")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=1025)

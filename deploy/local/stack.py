@@ -127,7 +127,9 @@ class LocalStack:
 
     def _started(self, service: str) -> bool:
         path = self.log_path(service)
-        return path.exists() and '"service.started"' in path.read_text(encoding="utf-8", errors="replace")
+        return path.exists() and '"service.started"' in path.read_text(
+            encoding="utf-8", errors="replace"
+        )
 
     def stop(self) -> None:
         """Stop the services first, then the sinks, then Kafka; leave no process behind."""

@@ -14,7 +14,9 @@ def main() -> None:
     settings = RegistrationSettings()
     configure_logging("registration", fmt=settings.log_format, level=settings.log_level)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False)
+    uvicorn.run(
+        app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,12 @@ import structlog
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 
 from services.registration import handlers
-from services.registration.schemas import ErrorBody, RegistrationAccepted, RegistrationRequest, RegistrationStatus
+from services.registration.schemas import (
+    ErrorBody,
+    RegistrationAccepted,
+    RegistrationRequest,
+    RegistrationStatus,
+)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 VALID_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -35,10 +40,14 @@ def correlation_id(request: Request) -> str:
     return value
 
 
-async def correlation_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+async def correlation_middleware(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
     """Take the caller's correlation id if it is well-formed, else make one; bind it to every log line."""
     supplied = request.headers.get(CORRELATION_HEADER, "")
-    request.state.correlation_id = supplied if VALID_CORRELATION.match(supplied) else uuid.uuid4().hex
+    request.state.correlation_id = (
+        supplied if VALID_CORRELATION.match(supplied) else uuid.uuid4().hex
+    )
     with structlog.contextvars.bound_contextvars(correlation_id=request.state.correlation_id):
         response = await call_next(request)
     response.headers[CORRELATION_HEADER] = request.state.correlation_id
@@ -52,11 +61,15 @@ async def correlation_middleware(request: Request, call_next: Callable[[Request]
     responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
     summary="Submit a registration",
 )
-async def submit_registration(body: RegistrationRequest, request: Request, deps: DepsParam) -> RegistrationAccepted:
+async def submit_registration(
+    body: RegistrationRequest, request: Request, deps: DepsParam
+) -> RegistrationAccepted:
     """Accept a registration once it is durably in Kafka; the same person gets the same id."""
     registration_id = await handlers.submit(body, correlation_id=correlation_id(request), deps=deps)
     base = deps.public_base_url or str(request.base_url).rstrip("/")
-    return RegistrationAccepted(registration_id=registration_id, status_url=f"{base}/registrations/{registration_id}")
+    return RegistrationAccepted(
+        registration_id=registration_id, status_url=f"{base}/registrations/{registration_id}"
+    )
 
 
 @router.get(

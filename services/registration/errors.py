@@ -29,7 +29,9 @@ def validation_body(errors: list[dict[str, Any]]) -> ErrorBody:
     """Describe request validation errors field by field."""
     return ErrorBody(
         detail="The request is not valid.",
-        errors=[FieldError(field=_field_name(tuple(e["loc"])), message=_message(e)) for e in errors],
+        errors=[
+            FieldError(field=_field_name(tuple(e["loc"])), message=_message(e)) for e in errors
+        ],
     )
 
 
@@ -43,7 +45,10 @@ def install_error_handlers(app: FastAPI, *, retry_after_s: int) -> None:
 
     @app.exception_handler(CatalogueError)
     async def unknown_catalogue_entry(_: Request, error: CatalogueError) -> JSONResponse:
-        body = ErrorBody(detail="The request is not valid.", errors=[FieldError(field=error.field, message=str(error))])
+        body = ErrorBody(
+            detail="The request is not valid.",
+            errors=[FieldError(field=error.field, message=str(error))],
+        )
         return JSONResponse(status_code=422, content=body.model_dump())
 
     @app.exception_handler(KafkaUnavailable)

@@ -62,10 +62,14 @@ def check_against_catalogue(request: RegistrationRequest, catalogue: Catalogue) 
         try:
             programme.session(session_id)
         except UnknownSession as error:
-            raise CatalogueError(f"preferences.{index}", f"unknown session in programme {programme.id}") from error
+            raise CatalogueError(
+                f"preferences.{index}", f"unknown session in programme {programme.id}"
+            ) from error
 
 
-def to_event(request: RegistrationRequest, registration_id: UUID, *, correlation_id: str, deps: Deps) -> RegistrationSubmittedV1:
+def to_event(
+    request: RegistrationRequest, registration_id: UUID, *, correlation_id: str, deps: Deps
+) -> RegistrationSubmittedV1:
     """Turn an accepted request into the event the scheduler consumes."""
     fields = request.model_dump(exclude={"programme_id", "preferences", "unavailable_dates"})
     return RegistrationSubmittedV1(
@@ -95,11 +99,19 @@ async def submit(request: RegistrationRequest, *, correlation_id: str, deps: Dep
         async with asyncio.timeout(deps.publish_timeout_s):
             await publish_event(deps.broker, topics.REGISTRATIONS, event, key=request.programme_id)
     except Exception as error:
-        log.error("registration.publish_failed", registration_id=str(registration_id), error=type(error).__name__)
+        log.error(
+            "registration.publish_failed",
+            registration_id=str(registration_id),
+            error=type(error).__name__,
+        )
         raise KafkaUnavailable from error
     # A crash here loses only this record: the client's retry republishes the same event id.
     await deps.store.record_submitted(registration_id, request.programme_id, deps.clock.now())
-    log.info("registration.accepted", registration_id=str(registration_id), programme_id=request.programme_id)
+    log.info(
+        "registration.accepted",
+        registration_id=str(registration_id),
+        programme_id=request.programme_id,
+    )
     return registration_id
 
 
@@ -120,4 +132,8 @@ def status_from(event: PlacementEvent) -> RegistrationStatus:
 async def on_placement(event: PlacementEvent, *, store: RegistrationStore) -> None:
     """Keep the status endpoint in step with the scheduler's decisions (idempotent upsert)."""
     await store.record_status(status_from(event))
-    log.info("registration.status_updated", registration_id=str(event.registration_id), status=event.event_type)
+    log.info(
+        "registration.status_updated",
+        registration_id=str(event.registration_id),
+        status=event.event_type,
+    )

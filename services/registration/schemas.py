@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from services.registration.domain import normalise_phone
 from shared.contracts.people import Language, SingleLine
 
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
 
 
 class RegistrationRequest(BaseModel):
@@ -22,7 +24,9 @@ class RegistrationRequest(BaseModel):
     programme_id: Identifier
     full_name: SingleLine
     email: EmailStr = Field(max_length=254)
-    phone: str | None = Field(default=None, max_length=32, description="Any format; stored as E.164.")
+    phone: str | None = Field(
+        default=None, max_length=32, description="Any format; stored as E.164."
+    )
     organisation: SingleLine = Field(description="Municipality, city or institution.")
     role: SingleLine | None = None
     language: Language = "sr-Latn"

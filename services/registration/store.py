@@ -48,7 +48,9 @@ class RegistrationStore:
         async with self.sessions() as session:
             return await session.get(RegistrationRow, registration_id) is not None
 
-    async def record_submitted(self, registration_id: UUID, programme_id: str, now: datetime) -> None:
+    async def record_submitted(
+        self, registration_id: UUID, programme_id: str, now: datetime
+    ) -> None:
         """Remember an accepted registration (a no-op if it is already known)."""
         async with self.sessions.begin() as session:
             if await session.get(RegistrationRow, registration_id) is None:
@@ -87,7 +89,7 @@ class RegistrationStore:
         return RegistrationStatus(
             registration_id=row.registration_id,
             programme_id=row.programme_id,
-            status=row.status,  # type: ignore[arg-type]
+            status=row.status,
             session_id=row.session_id,
             waitlist_position=row.waitlist_position,
             reason=row.reason,

@@ -1,7 +1,8 @@
 """The Kafka delivery policy, written once: producer durability, commit-after-success, retry, dead-letter."""
 
 from shared.kafka.broker import make_broker, subscriber_options
-from shared.kafka.delivery import DeliveryGuard, PermanentError, RetryPolicy
+from shared.kafka.delivery import DeliveryGuard, PermanentError
+from shared.kafka.retry import RetryPolicy
 from shared.kafka.publishing import publish_event
 
 __all__ = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -25,10 +26,8 @@ async def ensure_topics(
                 if s.name not in existing
             ]
             if missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):  # another service was faster
                     await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass  # another service created them in the meantime
             return
         except KafkaError:
             if attempt == attempts:

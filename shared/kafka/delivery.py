@@ -66,7 +66,9 @@ class DeliveryGuard(BaseMiddleware):
         """Return a middleware factory for `KafkaBroker(middlewares=[...])`."""
         return functools.partial(cls, policy=policy or RetryPolicy(), sleep=sleep, rng=rng)
 
-    async def consume_scope(self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
+    async def consume_scope(
+        self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any]
+    ) -> Any:
         """Run the handler under the retry and dead-letter policy."""
         record = msg.raw_message
         structlog.contextvars.bind_contextvars(correlation_id=msg.correlation_id)
@@ -76,12 +78,19 @@ class DeliveryGuard(BaseMiddleware):
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id")
 
-    async def _attempt(self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any], where: dict[str, Any]) -> Any:
+    async def _attempt(
+        self,
+        call_next: Callable[..., Awaitable[Any]],
+        msg: StreamMessage[Any],
+        where: dict[str, Any],
+    ) -> Any:
         for attempt in range(1, self.policy.attempts + 1):
             try:
                 return await call_next(msg)
             except ValidationError as error:
-                return await self._dead_letter(msg, where, describe_validation_error(error), attempt)
+                return await self._dead_letter(
+                    msg, where, describe_validation_error(error), attempt
+                )
             except PermanentError as error:
                 return await self._dead_letter(msg, where, redact_text(str(error)), attempt)
             except Exception as error:
@@ -89,13 +98,21 @@ class DeliveryGuard(BaseMiddleware):
                 if attempt == self.policy.attempts:
                     return await self._dead_letter(msg, where, reason, attempt)
                 delay = self.policy.delay(attempt, self.rng)
-                log.warning("message.retry", **where, attempt=attempt, delay_s=round(delay, 3), error=reason)
+                log.warning(
+                    "message.retry", **where, attempt=attempt, delay_s=round(delay, 3), error=reason
+                )
                 await self.sleep(delay)
         return None
 
-    async def _dead_letter(self, msg: StreamMessage[Any], where: dict[str, Any], reason: str, attempts: int) -> None:
+    async def _dead_letter(
+        self, msg: StreamMessage[Any], where: dict[str, Any], reason: str, attempts: int
+    ) -> None:
         record = msg.raw_message
-        headers = {k: v.decode(errors="replace") for k, v in (record.headers or ()) if k != "correlation_id"}
+        headers = {
+            k: v.decode(errors="replace")
+            for k, v in (record.headers or ())
+            if k != "correlation_id"
+        }
         headers.update(
             {
                 "x-dead-letter-reason": reason[:1000],

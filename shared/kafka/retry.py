@@ -19,4 +19,4 @@ class RetryPolicy:
     def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait after failed `attempt` (1-based): base * 2^(n-1), capped, +/- jitter."""
         capped = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return max(0.0, capped * (1 + self.jitter * (2 * rng() - 1)))
+        return float(max(0.0, capped * (1 + self.jitter * (2 * rng() - 1))))

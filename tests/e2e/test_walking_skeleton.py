@@ -33,7 +33,9 @@ REGISTRANT = {
 
 
 @pytest.fixture(scope="module")
-def stack(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[LocalStack]:
+def stack(
+    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+) -> Iterator[LocalStack]:
     """The three services, an SMTP capture server and an SMS sink, on the session's real broker."""
     settings = StackSettings(
         kafka_bootstrap_servers=kafka_bootstrap,
@@ -69,7 +71,9 @@ def calendar_part(message: EmailMessage) -> tuple[str, Calendar]:
 def test_registration_becomes_an_invite(stack: LocalStack, repo_root: Path) -> None:
     started = time.monotonic()
     response = httpx.post(
-        f"{stack.api_url}/registrations", json=REGISTRANT, headers={"X-Correlation-ID": "e2e-walking-skeleton"}
+        f"{stack.api_url}/registrations",
+        json=REGISTRANT,
+        headers={"X-Correlation-ID": "e2e-walking-skeleton"},
     )
     assert response.status_code == 202, response.text
     registration_id = response.json()["registration_id"]
@@ -96,7 +100,9 @@ def test_registration_becomes_an_invite(stack: LocalStack, repo_root: Path) -> N
 
 def test_same_person_gets_same_id_and_no_second_invite(stack: LocalStack) -> None:
     first = httpx.post(f"{stack.api_url}/registrations", json=REGISTRANT)
-    again = httpx.post(f"{stack.api_url}/registrations", json={**REGISTRANT, "email": REGISTRANT["email"].upper()})
+    again = httpx.post(
+        f"{stack.api_url}/registrations", json={**REGISTRANT, "email": REGISTRANT["email"].upper()}
+    )
     assert first.status_code == again.status_code == 202
     assert first.json()["registration_id"] == again.json()["registration_id"]
     # A barrier instead of a sleep: the next registrant's invite arrives after any (wrong) duplicate would.
@@ -107,15 +113,27 @@ def test_same_person_gets_same_id_and_no_second_invite(stack: LocalStack) -> Non
     assert recipients == sorted([REGISTRANT["email"], other["email"]])
 
 
-def test_correlation_id_follows_the_registration_and_logs_hold_no_personal_data(stack: LocalStack) -> None:
+def test_correlation_id_follows_the_registration_and_logs_hold_no_personal_data(
+    stack: LocalStack,
+) -> None:
     lines = {s: stack.log_path(s).read_text(encoding="utf-8").splitlines() for s in SERVICES}
     for service, service_lines in lines.items():
         records = [json.loads(line) for line in service_lines if line.startswith("{")]
         assert any(r.get("correlation_id") == "e2e-walking-skeleton" for r in records), service
         assert all(r.get("service") == service for r in records if "service" in r)
     sent = [json.loads(x) for x in lines["notifier"] if '"invite.sent"' in x]
-    assert sent and sent[0]["correlation_id"] == "e2e-walking-skeleton"
+    assert sent, "the notifier logs every invite it sends"
+    assert sent[0]["correlation_id"] == "e2e-walking-skeleton"
     everything = "\n".join("\n".join(v) for v in lines.values())
-    secrets = ("jelena", "Jelena", "Đorđević", "Marko", "opstina-primer", "grad-primer", "+381641234567", "064 123 4567")
+    secrets = (
+        "jelena",
+        "Jelena",
+        "Đorđević",
+        "Marko",
+        "opstina-primer",
+        "grad-primer",
+        "+381641234567",
+        "064 123 4567",
+    )
     for secret in secrets:
         assert secret not in everything, f"personal data in logs: {secret!r}"

@@ -30,12 +30,14 @@ def fresh_topic() -> str:
     return f"it-{uuid.uuid4().hex[:8]}"
 
 
-async def read_all(bootstrap: str, topic: str, count: int, timeout: float = 20.0) -> list[object]:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
+async def read_all(bootstrap: str, topic: str, count: int, wait_s: float = 20.0) -> list[object]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
     await consumer.start()
     try:
         records: list[object] = []
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_s):
             while len(records) < count:
                 batch = await consumer.getmany(timeout_ms=500)
                 records.extend(r for rs in batch.values() for r in rs)
@@ -44,20 +46,30 @@ async def read_all(bootstrap: str, topic: str, count: int, timeout: float = 20.0
         await consumer.stop()
 
 
-async def test_poison_message_goes_to_dead_letter_and_the_next_one_is_handled(kafka_bootstrap: str) -> None:
+async def test_poison_message_goes_to_dead_letter_and_the_next_one_is_handled(
+    kafka_bootstrap: str,
+) -> None:
     topic = fresh_topic()
     await ensure_topics(kafka_bootstrap, (TopicSpec(topic, 1), TopicSpec(dead_letter(topic), 1)))
     handled: asyncio.Queue[int] = asyncio.Queue()
-    broker = make_broker(kafka_bootstrap, client_id="it", guard=DeliveryGuard.factory(RetryPolicy(attempts=2), sleep=no_sleep))
+    broker = make_broker(
+        kafka_bootstrap,
+        client_id="it",
+        guard=DeliveryGuard.factory(RetryPolicy(attempts=2), sleep=no_sleep),
+    )
 
     @broker.subscriber(topic, **subscriber_options(f"g-{topic}"))
     async def handle(event: Ping) -> None:
         await handled.put(event.n)
 
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True
+    )
     await producer.start()
     await producer.send_and_wait(topic, b"\x00not json at all")
-    await producer.send_and_wait(topic, b'{"n": 7}', headers=[("content-type", b"application/json")])
+    await producer.send_and_wait(
+        topic, b'{"n": 7}', headers=[("content-type", b"application/json")]
+    )
     await producer.stop()
     async with broker:
         await broker.start()

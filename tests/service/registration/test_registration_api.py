@@ -46,7 +46,9 @@ class Api:
 
 @pytest.fixture
 async def api(tmp_path: Path) -> AsyncIterator[Api]:
-    settings = RegistrationSettings(data_dir=tmp_path, catalogue_path=REPO / "deploy/seed/programmes.yaml")
+    settings = RegistrationSettings(
+        data_dir=tmp_path, catalogue_path=REPO / "deploy/seed/programmes.yaml"
+    )
     broker = make_broker("localhost:9092", client_id="test")
     clock = ManualClock(datetime(2027, 5, 1, 9, tzinfo=UTC))
     app = create_app(settings, broker=broker, clock=clock, provision_topics=False)
@@ -63,7 +65,9 @@ async def api(tmp_path: Path) -> AsyncIterator[Api]:
 
 
 async def test_accepts_a_registration_once_it_is_in_kafka(api: Api) -> None:
-    response = await api.client.post("/registrations", json=FORM, headers={"X-Correlation-ID": "form-42"})
+    response = await api.client.post(
+        "/registrations", json=FORM, headers={"X-Correlation-ID": "form-42"}
+    )
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "pending"
@@ -79,7 +83,9 @@ async def test_accepts_a_registration_once_it_is_in_kafka(api: Api) -> None:
 
 async def test_same_person_same_programme_same_id_and_one_event(api: Api) -> None:
     first = await api.client.post("/registrations", json=FORM)
-    second = await api.client.post("/registrations", json={**FORM, "email": " milica.primerovic@example.org"})
+    second = await api.client.post(
+        "/registrations", json={**FORM, "email": " milica.primerovic@example.org"}
+    )
     assert first.status_code == second.status_code == 202
     assert first.json() == second.json()
     assert len(api.published) == 1
@@ -98,7 +104,9 @@ async def test_same_person_same_programme_same_id_and_one_event(api: Api) -> Non
         ({"language": "de"}, "language", "sr-Latn"),
     ],
 )
-async def test_invalid_input_names_the_field_and_the_reason(api: Api, change: dict[str, Any], field: str, message: str) -> None:
+async def test_invalid_input_names_the_field_and_the_reason(
+    api: Api, change: dict[str, Any], field: str, message: str
+) -> None:
     response = await api.client.post("/registrations", json={**FORM, **change})
     assert response.status_code == 422, response.text
     errors = response.json()["errors"]
@@ -113,7 +121,9 @@ async def test_missing_fields_are_named(api: Api) -> None:
     assert {"full_name", "email", "organisation"} <= fields
 
 
-async def test_kafka_unavailable_answers_503_with_retry_after_and_stores_nothing(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_kafka_unavailable_answers_503_with_retry_after_and_stores_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def refuse(*_: Any, **__: Any) -> None:
         raise KafkaConnectionError("broker down")
 
@@ -132,7 +142,9 @@ async def test_status_follows_the_scheduler(api: Api) -> None:
     status = await api.client.get(f"/registrations/{accepted['registration_id']}")
     assert status.json()["status"] == "pending"
     waitlisted = RegistrationWaitlistedV1(
-        **envelope(producer="scheduler", correlation_id="c", now=datetime(2027, 5, 1, 9, 1, tzinfo=UTC)),
+        **envelope(
+            producer="scheduler", correlation_id="c", now=datetime(2027, 5, 1, 9, 1, tzinfo=UTC)
+        ),
         registration_id=UUID(accepted["registration_id"]),
         programme_id="social-networks-lsg",
         position=3,

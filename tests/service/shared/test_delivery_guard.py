@@ -26,7 +26,9 @@ class Harness:
     def __init__(self, failures: list[Exception]) -> None:
         self.failures, self.sleeps, self.handled = failures, list[float](), list[int]()
         self.dead: list[tuple[bytes, dict[str, Any]]] = []
-        guard = DeliveryGuard.factory(RetryPolicy(attempts=3, base_delay=0.1, jitter=0.0), sleep=self.sleep)
+        guard = DeliveryGuard.factory(
+            RetryPolicy(attempts=3, base_delay=0.1, jitter=0.0), sleep=self.sleep
+        )
         self.broker: KafkaBroker = make_broker("localhost:9092", client_id="t", guard=guard)
 
         @self.broker.subscriber("in", **subscriber_options("t"))

@@ -20,10 +20,16 @@ BELGRADE_SUMMER = timezone(timedelta(hours=2))
 
 def submitted(**overrides: object) -> RegistrationSubmittedV1:
     fields: dict[str, object] = {
-        **envelope(producer="registration", correlation_id="c-1", now=datetime(2027, 6, 1, 10, tzinfo=BELGRADE_SUMMER)),
+        **envelope(
+            producer="registration",
+            correlation_id="c-1",
+            now=datetime(2027, 6, 1, 10, tzinfo=BELGRADE_SUMMER),
+        ),
         "registration_id": uuid4(),
         "programme_id": "social-networks-lsg",
-        "registrant": Registrant(full_name="Ana Anić", email="ana@example.org", organisation="Grad Niš"),
+        "registrant": Registrant(
+            full_name="Ana Anić", email="ana@example.org", organisation="Grad Niš"
+        ),
         **overrides,
     }
     return RegistrationSubmittedV1.model_validate(fields)
@@ -46,13 +52,13 @@ def test_events_are_frozen() -> None:
 
 
 def test_unknown_fields_are_refused() -> None:
-    with pytest.raises(ValidationError, match="extra_forbidden|Extra inputs"):
+    with pytest.raises(ValidationError, match=r"extra_forbidden|Extra inputs"):
         submitted(surprise=True)
 
 
 def test_naive_times_and_wrong_versions_are_refused() -> None:
     with pytest.raises(ValidationError):
-        submitted(occurred_at=datetime(2027, 6, 1, 10))  # noqa: DTZ001
+        submitted(occurred_at=datetime(2027, 6, 1, 10))
     with pytest.raises(ValidationError):
         submitted(event_version=2)
 
@@ -82,4 +88,6 @@ def test_every_event_exports_a_schema(tmp_path: Path) -> None:
 def test_committed_schemas_are_current(tmp_path: Path) -> None:
     committed = Path(__file__).resolve().parents[3] / "docs" / "schemas"
     for path in export_schemas(tmp_path):
-        assert (committed / path.name).read_text() == path.read_text(), f"run `make schemas`: {path.name}"
+        assert (committed / path.name).read_text() == path.read_text(), (
+            f"run `make schemas`: {path.name}"
+        )

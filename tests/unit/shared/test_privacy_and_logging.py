@@ -21,7 +21,10 @@ pytestmark = pytest.mark.unit
         ("write to ana.anic@grad-nis.rs now", "write to [email] now"),
         ("call +381 64 123 4567", "call [phone]"),
         ("call 064/123-4567 please", "call [phone] please"),
-        ("registration 3f2c9a1e-0d4b-4c55-9a0e-2b8f6f0e1c11", "registration 3f2c9a1e-0d4b-4c55-9a0e-2b8f6f0e1c11"),
+        (
+            "registration 3f2c9a1e-0d4b-4c55-9a0e-2b8f6f0e1c11",
+            "registration 3f2c9a1e-0d4b-4c55-9a0e-2b8f6f0e1c11",
+        ),
         ("offset 1234567", "offset 1234567"),
     ],
 )
@@ -49,7 +52,9 @@ def test_json_line_with_service_event_and_correlation_id() -> None:
 
 def test_personal_fields_and_values_are_redacted_in_structlog_and_stdlib() -> None:
     stream = capture()
-    get_logger("t").info("oops", email="ana@example.org", full_name="Ana Anić", note="mail ana@example.org")
+    get_logger("t").info(
+        "oops", email="ana@example.org", full_name="Ana Anić", note="mail ana@example.org"
+    )
     logging.getLogger("third.party").warning("failed for ana@example.org at +381641234567")
     output = stream.getvalue()
     assert "ana@example.org" not in output
