@@ -74,13 +74,13 @@ def assign(request: Request, offers: Sequence[Offer], now: datetime) -> Decision
 
 
 def _assign_any(request: Request, offers: Sequence[Offer], now: datetime) -> Decision:
-    """No preferences: the earliest fitting in-person session, in the registrant's language first."""
+    """No preferences: the earliest fitting in-person session, own language first."""
     eligible = [o for o in offers if o.phase == DEFAULT_PHASE and o.mode == "in_person"]
     eligible.sort(key=lambda o: (o.language != request.language, o.starts_at, o.session_id))
     for offer in eligible:
         if offer.obstacle(request, now) is None:
-            return Decision(offer.session_id, None, "no preference: earliest session with a free seat")
-    return Decision(None, None, "waitlisted: no preference and no fitting session has a free seat")
+            return Decision(offer.session_id, None, "no preference: earliest free session")
+    return Decision(None, None, "waitlisted: no preference and no fitting session is free")
 
 
 def ordinal(n: int) -> str:

@@ -1,0 +1,1 @@
+"""The scheduler: seats each registrant by their ranked preferences, or waitlists them."""

@@ -1,0 +1,28 @@
+"""`python -m services.scheduler`: configure logging and run the scheduler until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.scheduler.main import create_app
+from services.scheduler.settings import SchedulerSettings
+from shared import topics
+from shared.logging import configure_logging, get_logger
+
+
+def main() -> None:
+    """Run the scheduler."""
+    settings = SchedulerSettings()
+    configure_logging("scheduler", fmt=settings.log_format, level=settings.log_level)
+    app = create_app(settings)
+
+    @app.after_startup
+    async def announce() -> None:
+        log = get_logger("services.scheduler")
+        log.info("service.started", consumes=topics.REGISTRATIONS, produces=topics.PLACEMENTS)
+
+    asyncio.run(app.run())
+
+
+if __name__ == "__main__":
+    main()
