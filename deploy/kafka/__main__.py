@@ -1,15 +1,13 @@
-"""CLI: `python -m deploy.kafka resolve` or `python -m deploy.kafka run --data-dir DIR [--port N]`."""
+"""CLI: `python -m deploy.kafka resolve` | `python -m deploy.kafka run --data-dir DIR [--port N]`."""
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from deploy.kafka.launcher import KafkaLaunchError, LocalKafka, resolve_jars
+from deploy.signals import wait_for_stop_signal
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,18 +22,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _wait_for_stop_signal() -> None:
-    """Block until SIGINT or SIGTERM arrives."""
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    stop.wait()
-
-
 def _run(args: argparse.Namespace) -> None:
     kafka = LocalKafka(
         args.data_dir, port=args.port, controller_port=args.controller_port, heap=args.heap
@@ -43,7 +29,7 @@ def _run(args: argparse.Namespace) -> None:
     kafka.start()
     try:
         print(kafka.bootstrap_servers, flush=True)
-        _wait_for_stop_signal()
+        wait_for_stop_signal()
     finally:
         kafka.stop()
 

@@ -54,7 +54,9 @@ def settle_cluster_id(data_dir: Path) -> str:
     saved_file = data_dir / "cluster.id"
     if saved_file.is_file():
         return saved_file.read_text().strip()
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    cluster_id = "-"
+    while cluster_id.startswith("-"):  # a leading dash would read as an option to StorageTool
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
     write_atomically(saved_file, cluster_id + "\n")
     return cluster_id
 
@@ -71,29 +73,31 @@ def log_dir(data_dir: Path) -> Path:
 
 def server_properties(data_dir: Path, ports: BrokerPorts) -> str:
     """Render server.properties for a combined broker+controller on loopback."""
-    return "\n".join([
-        "process.roles=broker,controller",
-        "node.id=1",
-        f"controller.quorum.voters=1@{LOOPBACK}:{ports.controller_port}",
-        f"listeners=PLAINTEXT://{LOOPBACK}:{ports.port},"
-        f"CONTROLLER://{LOOPBACK}:{ports.controller_port}",
-        f"advertised.listeners=PLAINTEXT://{LOOPBACK}:{ports.port}",
-        "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "inter.broker.listener.name=PLAINTEXT",
-        f"log.dirs={log_dir(data_dir).resolve()}",
-        "num.partitions=3",
-        "offsets.topic.replication.factor=1",
-        "offsets.topic.num.partitions=3",
-        "transaction.state.log.replication.factor=1",
-        "transaction.state.log.min.isr=1",
-        "share.coordinator.state.topic.replication.factor=1",
-        "share.coordinator.state.topic.min.isr=1",
-        "group.initial.rebalance.delay.ms=0",
-        # After a crash the controller refuses the broker's re-registration until the old
-        # session expires (default 9 s): short sessions make kill-then-start fast.
-        "broker.heartbeat.interval.ms=500",
-        "broker.session.timeout.ms=2000",
-        "auto.create.topics.enable=true",
-        "",
-    ])
+    return "\n".join(
+        [
+            "process.roles=broker,controller",
+            "node.id=1",
+            f"controller.quorum.voters=1@{LOOPBACK}:{ports.controller_port}",
+            f"listeners=PLAINTEXT://{LOOPBACK}:{ports.port},"
+            f"CONTROLLER://{LOOPBACK}:{ports.controller_port}",
+            f"advertised.listeners=PLAINTEXT://{LOOPBACK}:{ports.port}",
+            "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name=PLAINTEXT",
+            f"log.dirs={log_dir(data_dir).resolve()}",
+            "num.partitions=3",
+            "offsets.topic.replication.factor=1",
+            "offsets.topic.num.partitions=3",
+            "transaction.state.log.replication.factor=1",
+            "transaction.state.log.min.isr=1",
+            "share.coordinator.state.topic.replication.factor=1",
+            "share.coordinator.state.topic.min.isr=1",
+            "group.initial.rebalance.delay.ms=0",
+            # After a crash the controller refuses the broker's re-registration until the old
+            # session expires (default 9 s): short sessions make kill-then-start fast.
+            "broker.heartbeat.interval.ms=500",
+            "broker.session.timeout.ms=2000",
+            "auto.create.topics.enable=true",
+            "",
+        ]
+    )

@@ -55,10 +55,21 @@ def _is_current(folder: Path, digest: str) -> bool:
 
 def _run_maven(output_dir: Path) -> None:
     """Copy the pom's runtime dependencies into `output_dir`."""
-    mvn = require_tool("mvn", "install Apache Maven (e.g. `apt-get install maven`), "
-                              "needed once to fetch the broker's jars")
-    command = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-               f"-DoutputDirectory={output_dir}", "-DincludeScope=runtime"]
+    mvn = require_tool(
+        "mvn",
+        "install Apache Maven (e.g. `apt-get install maven`), "
+        "needed once to fetch the broker's jars",
+    )
+    command = [
+        mvn,
+        "-q",
+        "-B",
+        "-f",
+        str(POM),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={output_dir}",
+        "-DincludeScope=runtime",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = (done.stdout + done.stderr)[-3000:]

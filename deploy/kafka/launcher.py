@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -126,23 +127,45 @@ class LocalKafka:
         return properties
 
     def _java_command(self, java: str, jars: Path, *args: str) -> list[str]:
-        return [java, f"-Xmx{self.heap}", "-Djava.awt.headless=true",
-                f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", "-cp", f"{jars}/*", *args]
+        return [
+            java,
+            f"-Xmx{self.heap}",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            "-cp",
+            f"{jars}/*",
+            *args,
+        ]
 
     def _format_storage(self, java: str, jars: Path, properties: Path) -> None:
         cluster_id = settle_cluster_id(self.data_dir)
-        command = self._java_command(java, jars, "kafka.tools.StorageTool", "format",
-                                     "--ignore-formatted", "-t", cluster_id, "-c", str(properties))
+        command = self._java_command(
+            java,
+            jars,
+            "kafka.tools.StorageTool",
+            "format",
+            "--ignore-formatted",
+            "-t",
+            cluster_id,
+            "-c",
+            str(properties),
+        )
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise KafkaLaunchError(f"formatting {self.data_dir} failed:\n{done.stdout}{done.stderr}")
+            output = done.stdout + done.stderr
+            raise KafkaLaunchError(f"formatting {self.data_dir} failed:\n{output}")
 
     def _launch(self, java: str, jars: Path, properties: Path) -> None:
+        self._forget_process()  # a broker that died on its own leaves a handle behind
         self._log = self.log_path.open("ab")
         command = self._java_command(java, jars, "kafka.Kafka", str(properties))
         self._process = subprocess.Popen(
-            command, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=self.data_dir, start_new_session=True,
+            command,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.data_dir,
+            start_new_session=True,
         )
         atexit.register(self.stop)
 
@@ -177,10 +200,8 @@ class LocalKafka:
     def _signal(self, signum: signal.Signals) -> None:
         if self._process is None or self._process.poll() is not None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, signum)  # the group: java and anything it spawned
-        except ProcessLookupError:
-            pass
 
     def _forget_process(self) -> None:
         atexit.unregister(self.stop)

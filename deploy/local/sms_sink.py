@@ -55,7 +55,11 @@ class SmsFolder:
     def save(self, request: SmsRequest) -> str:
         """Write the message atomically and return its new id."""
         sms_id = f"sms-{uuid.uuid4().hex}"
-        record = {**request.model_dump(), "id": sms_id, "received_at": datetime.now(UTC).isoformat()}
+        record = {
+            **request.model_dump(),
+            "id": sms_id,
+            "received_at": datetime.now(UTC).isoformat(),
+        }
         scratch = self.sms_dir / f".{sms_id}.tmp"
         scratch.write_text(json.dumps(record, ensure_ascii=False, indent=2))
         os.replace(scratch, self.sms_dir / f"{sms_id}.json")

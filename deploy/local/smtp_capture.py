@@ -106,7 +106,6 @@ class SmtpCapture:
         self.stop()
 
 
-
 def main(argv: list[str] | None = None) -> None:
     """CLI: capture mail into --dir on --port until SIGINT or SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m deploy.local.smtp_capture")
@@ -116,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     configure_logging("smtp-capture")
     with SmtpCapture(args.dir, host=args.host, port=args.port) as capture:
-        log.info("smtp_capture.listening", host=capture.host, port=capture.port)
+        log.info("smtp_capture.listening", port=capture.port)
         wait_for_stop_signal()
 
 

@@ -26,9 +26,7 @@ def kafka(tmp_path: Path) -> Iterator[LocalKafka]:
 
 
 async def produce(bootstrap: str, value: bytes) -> TopicPartition:
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
         sent = await producer.send_and_wait(TOPIC, value, key=b"k")
@@ -39,8 +37,11 @@ async def produce(bootstrap: str, value: bytes) -> TopicPartition:
 
 async def consume_first(bootstrap: str, group: str, *, commit: bool) -> bytes:
     consumer = AIOKafkaConsumer(
-        TOPIC, bootstrap_servers=bootstrap, group_id=group,
-        auto_offset_reset="earliest", enable_auto_commit=False,
+        TOPIC,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     try:

@@ -21,10 +21,10 @@ RECIPIENTS = ["ana.petrovic@example.org", "marko.jovanovic@example.org"]
 
 
 @pytest.fixture
-def log_stream() -> Iterator[io.StringIO]:
+def log_stream() -> io.StringIO:
     stream = io.StringIO()
     configure_logging("smtp-capture-test", fmt="json", stream=stream)
-    yield stream
+    return stream
 
 
 @pytest.fixture
