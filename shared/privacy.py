@@ -6,17 +6,29 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from phonenumbers import Leniency, PhoneNumberMatcher
+
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-PHONE = re.compile(r"(?<![\w-])\+?\d[\d ()./-]{6,}\d(?![\w-])")
+MIN_PHONE_DIGITS = 7
+DEFAULT_REGION = "RS"
 PERSONAL_KEYS = frozenset(
     {"email", "phone", "full_name", "name", "to", "recipient", "recipients", "attendee"}
 )
 REDACTED = "[redacted]"
 
 
+def redact_phones(text: str) -> str:
+    """Replace valid phone numbers (libphonenumber, default region Serbia); dates, IPs, ids stay."""
+    if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
+        return text  # cheap pre-check: most log values hold no phone number
+    for match in reversed(list(PhoneNumberMatcher(text, DEFAULT_REGION, leniency=Leniency.VALID))):
+        text = text[: match.start] + "[phone]" + text[match.end :]
+    return text
+
+
 def redact_text(text: str) -> str:
-    """Replace email addresses and phone-like digit runs in `text`."""
-    return PHONE.sub("[phone]", EMAIL.sub("[email]", text))
+    """Replace email addresses and phone numbers in `text`."""
+    return redact_phones(EMAIL.sub("[email]", text))
 
 
 def redact_value(value: Any) -> Any:

@@ -2,8 +2,8 @@
 
 from shared.kafka.broker import make_broker, subscriber_options
 from shared.kafka.delivery import DeliveryGuard, PermanentError
-from shared.kafka.retry import RetryPolicy
 from shared.kafka.publishing import publish_event
+from shared.kafka.retry import RetryPolicy
 
 __all__ = [
     "DeliveryGuard",

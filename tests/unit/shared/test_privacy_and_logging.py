@@ -26,6 +26,9 @@ pytestmark = pytest.mark.unit
             "registration 3f2c9a1e-0d4b-4c55-9a0e-2b8f6f0e1c11",
         ),
         ("offset 1234567", "offset 1234567"),
+        ("+387 61 123 456 and +1 202 555 0143", "[phone] and [phone]"),
+        ("at 2027-06-08T07:30:00Z", "at 2027-06-08T07:30:00Z"),
+        ("running on http://127.0.0.1:8000", "running on http://127.0.0.1:8000"),
     ],
 )
 def test_redact_text(text: str, expected: str) -> None:
