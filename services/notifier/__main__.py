@@ -1,0 +1,28 @@
+"""`python -m services.notifier`: configure logging and run the notifier until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+
+from services.notifier.main import SERVICE, create_app
+from services.notifier.settings import NotifierSettings
+from shared.logging import configure_logging, get_logger
+
+
+async def run() -> None:
+    """Run the notifier with settings from the environment."""
+    settings = NotifierSettings()
+    configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    app = create_app(settings)
+
+    @app.after_startup
+    async def started() -> None:
+        get_logger(SERVICE).info(
+            "service.started", smtp_port=settings.smtp_port, smtp_tls=settings.smtp_tls
+        )
+
+    await app.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(run())

@@ -1,0 +1,178 @@
+"""The SMTP adapter against a real SMTP server (aiosmtpd) on a free local port."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.notifier.ports import PermanentMailError, TransientMailError
+from services.notifier.smtp import SmtpConfig, SmtpMailer
+
+pytestmark = pytest.mark.integration
+CALENDAR = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Obuka č\\, ž\r\nEND:VCALENDAR\r\n".encode()
+
+
+@dataclass
+class Server:
+    """An aiosmtpd handler that accepts, or answers with the queued replies first."""
+
+    data_replies: list[str] = field(default_factory=list)
+    rcpt_reply: str | None = None
+    received: list[bytes] = field(default_factory=list)
+    sessions: list[int] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        """Refuse when told to, otherwise accept the recipient."""
+        if self.rcpt_reply:
+            return self.rcpt_reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        """Answer the next queued reply, or keep the message."""
+        if self.data_replies:
+            return self.data_replies.pop(0)
+        self.received.append(envelope.original_content or envelope.content)
+        self.sessions.append(id(session))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Servers:
+    """Real SMTP servers on free local ports, stopped at the end of the test."""
+
+    def __init__(self) -> None:
+        self.running: list[Controller] = []
+
+    def start(self, port: int | None = None, **replies: Any) -> tuple[Server, int]:
+        """Start a server with `replies` (see Server) and return it with its port."""
+        handler = Server(**replies)
+        controller = Controller(handler, hostname="127.0.0.1", port=port or free_port())
+        controller.start()
+        self.running.append(controller)
+        return handler, controller.port
+
+    def stop_all(self) -> None:
+        """Stop every running server."""
+        while self.running:
+            self.running.pop().stop()
+
+
+@pytest.fixture
+def servers() -> Iterator[Servers]:
+    """Start servers in a test; they are stopped afterwards."""
+    started = Servers()
+    yield started
+    started.stop_all()
+
+
+def mailer_for(port: int) -> SmtpMailer:
+    """The adapter pointed at a local server, with a short timeout."""
+    return SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=5))
+
+
+def message(subject: str = "Potvrda mesta: Obuka č ć ž š đ") -> EmailMessage:
+    """A small message with non-ASCII headers and body."""
+    mail = EmailMessage()
+    mail["From"] = Address("Training Office", addr_spec="training@trainingops.example")
+    mail["To"] = Address("Đorđe Šćekić", addr_spec="djordje@opstina.example")
+    mail["Subject"] = subject
+    mail["Message-ID"] = "<0123456789abcdef@trainingops.example>"
+    mail.set_content("Poštovani, Ћирилица.\n", cte="quoted-printable")
+    mail.add_alternative(
+        CALENDAR,
+        maintype="text",
+        subtype="calendar",
+        params={"method": "REQUEST", "charset": "utf-8"},
+    )
+    return mail
+
+
+async def test_a_message_is_delivered_and_parses_back(servers: Servers) -> None:
+    server, port = servers.start()
+    mailer = mailer_for(port)
+    await mailer.send(message())
+    await mailer.close()
+
+    [raw] = server.received
+    parsed = BytesParser(policy=policy.default).parsebytes(raw)
+    assert parsed["Subject"] == "Potvrda mesta: Obuka č ć ž š đ"
+    assert parsed["Message-ID"] == "<0123456789abcdef@trainingops.example>"
+    assert parsed["To"].addresses[0].display_name == "Đorđe Šćekić"
+    text, calendar = (part for part in parsed.walk() if not part.is_multipart())
+    assert text.get_content().splitlines() == ["Poštovani, Ћирилица."]
+    assert calendar.get_param("method") == "REQUEST"
+    assert calendar.get_payload(decode=True) == CALENDAR  # byte for byte, CRLF included
+
+
+async def test_one_connection_serves_many_messages(servers: Servers) -> None:
+    server, port = servers.start()
+    mailer = mailer_for(port)
+    for n in range(3):
+        await mailer.send(message(f"n{n}"))
+    await mailer.close()
+    assert len(server.received) == 3
+    assert len(set(server.sessions)) == 1
+
+
+async def test_a_dropped_connection_is_reopened(servers: Servers) -> None:
+    first, port = servers.start()
+    mailer = mailer_for(port)
+    await mailer.send(message("before"))
+    servers.stop_all()  # the pooled connection is now dead
+    second, _ = servers.start(port=port)
+    await mailer.send(message("after"))
+    await mailer.close()
+    assert len(first.received) == 1
+    assert len(second.received) == 1
+
+
+async def test_a_451_is_transient_and_the_next_try_succeeds(servers: Servers) -> None:
+    server, port = servers.start(data_replies=["451 4.3.0 Try again later"])
+    mailer = mailer_for(port)
+    with pytest.raises(TransientMailError, match="451"):
+        await mailer.send(message())
+    await mailer.send(message())
+    await mailer.close()
+    assert len(server.received) == 1
+
+
+async def test_a_550_is_permanent(servers: Servers) -> None:
+    _, port = servers.start(data_replies=["550 5.7.1 Message rejected"])
+    with pytest.raises(PermanentMailError, match="550"):
+        await mailer_for(port).send(message())
+
+
+async def test_a_refused_recipient_is_permanent(servers: Servers) -> None:
+    _, port = servers.start(rcpt_reply="550 5.1.1 <djordje@opstina.example>: no such user")
+    with pytest.raises(PermanentMailError, match="550") as caught:
+        await mailer_for(port).send(message())
+    assert "djordje@" not in str(caught.value)  # errors travel to logs: no addresses
+
+
+async def test_a_greylisted_recipient_is_transient(servers: Servers) -> None:
+    _, port = servers.start(rcpt_reply="450 4.2.0 Greylisted, come back later")
+    with pytest.raises(TransientMailError, match="450"):
+        await mailer_for(port).send(message())
+
+
+async def test_no_server_is_transient() -> None:
+    with pytest.raises(TransientMailError, match="connection"):
+        await mailer_for(free_port()).send(message())

@@ -1,0 +1,77 @@
+"""Folding keeps every line within 75 octets and never cuts a character or an escape."""
+
+from __future__ import annotations
+
+import icalendar
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.notifier.folding import fold_line, refold
+
+pytestmark = pytest.mark.unit
+
+# Any text a field may carry: letters of every script, punctuation, escapes and newlines.
+TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(blacklist_categories=("Cc", "Cs")),
+        st.sampled_from('\\;,:"^\nčćžšđЂЋЉЊЏ€😀'),
+    ),
+    max_size=400,
+)
+
+
+def serialise(summary: str) -> bytes:
+    """One event with `summary`, written by icalendar and folded by us."""
+    calendar = icalendar.Calendar()
+    event = icalendar.Event()
+    event.add("uid", "u@trainingops")
+    event.add("summary", summary)
+    event.add("location", summary)
+    calendar.add_component(event)
+    return refold(calendar.to_ical())
+
+
+def physical_lines_are_safe(data: bytes) -> bool:
+    """At most 75 octets each, valid UTF-8 each, and no escape cut by a fold."""
+    escaped = False
+    for line in data[:-2].split(b"\r\n"):
+        text = line.decode("utf-8")
+        if len(line) > 75 or (text.startswith(" ") and escaped):
+            return False
+        escaped = False
+        for char in text.removeprefix(" "):
+            escaped = not escaped and char == "\\"
+    return True
+
+
+@given(TEXT)
+def test_any_text_round_trips_as_one_event(summary: str) -> None:
+    data = serialise(summary)
+    events = icalendar.Calendar.from_ical(data).events
+    assert len(events) == 1
+    assert str(events[0]["SUMMARY"]) == summary
+    assert str(events[0]["LOCATION"]) == summary
+    assert physical_lines_are_safe(data)
+
+
+def test_lines_that_look_like_components_stay_text() -> None:
+    summary = "a\nEND:VEVENT\nBEGIN:VALARM\nTRIGGER:-PT5M\nEND:VALARM\nb"
+    events = icalendar.Calendar.from_ical(serialise(summary)).events
+    assert len(events) == 1
+    assert events[0].walk("VALARM") == []
+    assert str(events[0]["SUMMARY"]) == summary
+
+
+def test_fold_counts_octets_not_characters() -> None:
+    folded = fold_line("SUMMARY:" + "č" * 100)
+    lines = folded.encode().split(b"\r\n")
+    assert [len(line) for line in lines] == [74, 75, 61]
+    assert (
+        "".join(line.removeprefix(" ") for line in folded.split("\r\n")) == "SUMMARY:" + "č" * 100
+    )
+
+
+def test_an_escape_is_never_cut() -> None:
+    folded = fold_line("S:" + "x" * 72 + "\\\\y")
+    assert folded == "S:" + "x" * 72 + "\r\n \\\\y"
