@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import DateTime, Integer, String
+from sqlalchemy import Integer, String
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.notifier.ports import NotificationRecord, Status
+from shared.db import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -31,7 +32,7 @@ class NotificationRow(Base):
     status: Mapped[str] = mapped_column(String(8))
     message_id: Mapped[str] = mapped_column(String(255))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 def _record(row: NotificationRow) -> NotificationRecord:

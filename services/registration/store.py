@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import DateTime, Integer, String, Uuid, select
+from sqlalchemy import Integer, String, Uuid, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.registration.schemas import RegistrationStatus
+from shared.db import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -27,8 +28,8 @@ class RegistrationRow(Base):
     session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    submitted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class RegistrationStore:

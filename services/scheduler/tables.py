@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, Uuid
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, Uuid
+
+from shared.db import UtcDateTime
 
 metadata = MetaData()
 
@@ -17,7 +19,7 @@ placements = Table(
     Column("reason", String(500), nullable=False),
     Column("event_id", Uuid, nullable=False, unique=True),
     Column("event_json", Text, nullable=False),  # exactly what was (or will be) published
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 processed_events = Table(
@@ -25,5 +27,5 @@ processed_events = Table(
     metadata,
     Column("consumer", String(64), primary_key=True),
     Column("event_id", Uuid, primary_key=True),
-    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=False),
 )
