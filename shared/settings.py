@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogFormat = Literal["auto", "json", "console"]
@@ -25,6 +25,19 @@ class ServiceSettings(BaseSettings):
     catalogue_path: Path = Field(
         default=Path("deploy/seed/programmes.yaml"), description="The programme catalogue file."
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Public address of the registration service: personal links point there.",
+    )
+    link_signing_secret: SecretStr | None = Field(
+        default=None, description="Signs personal links; registration and notifier must share it."
+    )
+
+    def link_secret(self) -> str:
+        """The link signing secret, or a clear error when it is not configured."""
+        if self.link_signing_secret is None:
+            raise RuntimeError("LINK_SIGNING_SECRET is not set (see .env.example)")
+        return self.link_signing_secret.get_secret_value()
 
     def database_url_for(self, service: str, explicit: str | None) -> str:
         """Return `explicit`, or the service's own SQLite file under the data folder."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 REGISTRATIONS = "registrations.v1"
-"""Registration events, keyed by programme id so one programme is processed in order."""
+"""Registrations and requests about them (cancel, offer answers, erasure), keyed by programme id."""
+
+CATALOGUE = "catalogue.v1"
+"""Sessions as staff change them, keyed by programme id."""
 
 PLACEMENTS = "placements.v1"
-"""Scheduler decisions (seat assigned, waitlisted), keyed by registration id."""
+"""Scheduler decisions (assigned, updated, released, offered, waitlisted, cancelled), keyed by registration id."""
 
 NOTIFICATIONS = "notifications.v1"
 """Outcomes of every notification (sent, deferred, failed), keyed by registration id."""
@@ -31,6 +34,7 @@ class TopicSpec:
 
 MAIN_TOPICS = (
     TopicSpec(REGISTRATIONS, partitions=3),
+    TopicSpec(CATALOGUE, partitions=3),
     TopicSpec(PLACEMENTS, partitions=3),
     TopicSpec(NOTIFICATIONS, partitions=3),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import sys
 import time
@@ -32,6 +33,7 @@ class StackSettings(BaseSettings):
     kafka_port: int = 9092
     sms_sink_port: int = 8030
     catalogue_path: Path = Path("deploy/seed/programmes.yaml")
+    link_signing_secret: str | None = None
 
 
 def free_port() -> int:
@@ -76,12 +78,24 @@ class LocalStack:
             "HTTP_PORT": str(self.settings.http_port),
             "DATA_DIR": str(self.data_dir),
             "CATALOGUE_PATH": str(self.settings.catalogue_path.resolve()),
+            "PUBLIC_BASE_URL": self.api_url,
+            "LINK_SIGNING_SECRET": self._link_secret(),
             "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
         }
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"services.{service}"])
         self._wait_until_ready(timeout)
+
+    def _link_secret(self) -> str:
+        """The configured secret, or one generated once and kept in the data folder."""
+        if self.settings.link_signing_secret:
+            return self.settings.link_signing_secret
+        path = self.data_dir / "link-signing-secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def _start_kafka(self) -> str:
         self.kafka = LocalKafka(self.data_dir / "kafka", port=self.settings.kafka_port)

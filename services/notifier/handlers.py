@@ -23,7 +23,7 @@ from services.notifier.ports import (
     TransientMailError,
 )
 from shared.clock import Clock
-from shared.contracts import NotificationOutcomeV1, RegistrationWaitlistedV1, SeatAssignedV1
+from shared.contracts import NotificationOutcomeV1, PlacementEvent, SeatAssignedV1
 from shared.contracts.envelope import envelope
 from shared.logging import get_logger
 
@@ -49,10 +49,14 @@ def invite_key(event: SeatAssignedV1) -> str:
     return f"{event.registration_id}:{event.session.session_id}:invite:{event.revision}"
 
 
-async def on_placement(event: SeatAssignedV1 | RegistrationWaitlistedV1, deps: Deps) -> None:
-    """Invite a seated registrant; a waitlisting needs no email yet."""
-    if isinstance(event, RegistrationWaitlistedV1):
-        log.info("placement.waitlisted_ignored", registration_id=str(event.registration_id))
+async def on_placement(event: PlacementEvent, deps: Deps) -> None:
+    """Invite a seated registrant; other placement events need no invite yet."""
+    if not isinstance(event, SeatAssignedV1):
+        log.info(
+            "placement.ignored",
+            registration_id=str(event.registration_id),
+            event_type=event.event_type,
+        )
         return
     await send_invite(event, deps)
 

@@ -66,7 +66,7 @@ async def submit_registration(
 ) -> RegistrationAccepted:
     """Accept a registration once it is durably in Kafka; the same person gets the same id."""
     registration_id = await handlers.submit(body, correlation_id=correlation_id(request), deps=deps)
-    base = deps.public_base_url or str(request.base_url).rstrip("/")
+    base = str(request.base_url).rstrip("/")
     return RegistrationAccepted(
         registration_id=registration_id, status_url=f"{base}/registrations/{registration_id}"
     )

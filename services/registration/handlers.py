@@ -18,8 +18,12 @@ from shared.clock import Clock
 from shared.contracts import (
     PlacementEvent,
     Registrant,
+    RegistrationCancelledV1,
     RegistrationSubmittedV1,
+    RegistrationWaitlistedV1,
     SeatAssignedV1,
+    SeatOfferedV1,
+    SeatUpdatedV1,
     envelope,
 )
 from shared.kafka import publish_event
@@ -49,7 +53,6 @@ class Deps:
     catalogue: Catalogue
     clock: Clock
     publish_timeout_s: float
-    public_base_url: str | None = None
 
 
 def check_against_catalogue(request: RegistrationRequest, catalogue: Catalogue) -> None:
@@ -115,23 +118,41 @@ async def submit(request: RegistrationRequest, *, correlation_id: str, deps: Dep
     return registration_id
 
 
-def status_from(event: PlacementEvent) -> RegistrationStatus:
-    """Map a scheduler decision to the status the API shows."""
-    assigned = isinstance(event, SeatAssignedV1)
-    return RegistrationStatus(
-        registration_id=event.registration_id,
-        programme_id=event.programme_id,
-        status="assigned" if assigned else "waitlisted",
-        session_id=event.session.session_id if isinstance(event, SeatAssignedV1) else None,
-        waitlist_position=None if isinstance(event, SeatAssignedV1) else event.position,
-        reason=event.reason,
-        updated_at=event.occurred_at,
-    )
+def status_from(event: PlacementEvent) -> RegistrationStatus | None:
+    """Map a scheduler decision to the status the API shows (None: the next event will say)."""
+    common = {
+        "registration_id": event.registration_id,
+        "programme_id": event.programme_id,
+        "reason": event.reason,
+        "revision": event.revision,
+        "updated_at": event.occurred_at,
+    }
+    match event:
+        case SeatAssignedV1() | SeatUpdatedV1():
+            return RegistrationStatus(
+                **common, status="assigned", session_id=event.session.session_id
+            )
+        case SeatOfferedV1():
+            return RegistrationStatus(
+                **common,
+                status="offered",
+                session_id=event.session.session_id,
+                offer_expires_at=event.expires_at,
+            )
+        case RegistrationWaitlistedV1():
+            return RegistrationStatus(
+                **common, status="waitlisted", waitlist_position=event.position
+            )
+        case RegistrationCancelledV1():
+            return RegistrationStatus(**common, status="cancelled")
+    return None  # a released seat is followed by the registration's next placement
 
 
 async def on_placement(event: PlacementEvent, *, store: RegistrationStore) -> None:
     """Keep the status endpoint in step with the scheduler's decisions (idempotent upsert)."""
-    await store.record_status(status_from(event))
+    status = status_from(event)
+    if status is not None:
+        await store.record_status(status)
     log.info(
         "registration.status_updated",
         registration_id=str(event.registration_id),

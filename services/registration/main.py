@@ -58,7 +58,6 @@ def create_app(
             catalogue=catalogue or load_catalogue(settings.catalogue_path),
             clock=clock or SystemClock(),
             publish_timeout_s=settings.publish_timeout_s,
-            public_base_url=settings.public_base_url,
         )
         await broker.start()
         log.info("service.started", http_port=settings.http_port)

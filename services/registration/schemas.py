@@ -61,10 +61,12 @@ class RegistrationStatus(BaseModel):
 
     registration_id: UUID
     programme_id: str
-    status: Literal["pending", "assigned", "waitlisted"]
+    status: Literal["pending", "assigned", "offered", "waitlisted", "cancelled"]
     session_id: str | None = None
     waitlist_position: int | None = None
+    offer_expires_at: datetime | None = None
     reason: str | None = None
+    revision: int = 0
     updated_at: datetime
 
 

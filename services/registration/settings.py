@@ -12,9 +12,6 @@ class RegistrationSettings(ServiceSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
-    public_base_url: str | None = Field(
-        default=None, description="Base of status URLs; defaults to the request's own base URL."
-    )
     database_url: str | None = Field(
         default=None, validation_alias=AliasChoices("REGISTRATION_DATABASE_URL", "DATABASE_URL")
     )

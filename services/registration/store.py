@@ -28,6 +28,8 @@ class RegistrationRow(Base):
     session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
     reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    offer_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
@@ -65,7 +67,7 @@ class RegistrationStore:
                 )
 
     async def record_status(self, status: RegistrationStatus) -> None:
-        """Store the scheduler's latest decision, creating the record if it arrived first."""
+        """Store the scheduler's decision unless a newer revision is already stored."""
         async with self.sessions.begin() as session:
             row = await session.get(RegistrationRow, status.registration_id, with_for_update=True)
             if row is None:
@@ -75,8 +77,11 @@ class RegistrationStore:
                     submitted_at=status.updated_at,
                 )
                 session.add(row)
+            elif row.revision > status.revision:
+                return  # a redelivered older decision must not overwrite a newer one
             row.status, row.session_id = status.status, status.session_id
             row.waitlist_position, row.reason = status.waitlist_position, status.reason
+            row.offer_expires_at, row.revision = status.offer_expires_at, status.revision
             row.updated_at = status.updated_at
 
     async def status(self, registration_id: UUID) -> RegistrationStatus | None:
@@ -93,6 +98,8 @@ class RegistrationStore:
             status=row.status,
             session_id=row.session_id,
             waitlist_position=row.waitlist_position,
+            offer_expires_at=row.offer_expires_at,
             reason=row.reason,
+            revision=row.revision,
             updated_at=row.updated_at,
         )

@@ -138,7 +138,7 @@ def _log_outcome(placement: PlacementEvent, *, replayed: bool) -> None:
     elif isinstance(placement, SeatAssignedV1):
         seat = {"session_id": placement.session.session_id, "choice_rank": placement.choice_rank}
         log.info("placement.assigned", **ids, **seat, reason=placement.reason)
-    else:
+    elif isinstance(placement, RegistrationWaitlistedV1):
         log.info(
             "placement.waitlisted", **ids, position=placement.position, reason=placement.reason
         )

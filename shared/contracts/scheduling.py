@@ -1,4 +1,4 @@
-"""Events published by the scheduler: where each registrant sits, or waits."""
+"""Events published by the scheduler: where each registrant sits, waits, or was released from."""
 
 from __future__ import annotations
 
@@ -48,32 +48,84 @@ class SessionSnapshot(Contract):
     trainers: tuple[Trainer, ...] = ()
 
 
-class SeatAssignedV1(Event):
-    """A registrant got a seat in a session; `revision` rises with every significant change."""
+SeatChange = Literal["time", "venue", "online_url", "title", "trainers"]
+ReleaseReason = Literal[
+    "participant_cancelled", "staff_cancelled", "session_cancelled", "capacity_reduced", "erased"
+]
 
-    event_type: Literal["seat.assigned"] = "seat.assigned"
-    event_version: Literal[1] = 1
+
+class _Placement(Event):
+    """Fields every placement event shares; `revision` rises with every change of the placement."""
+
     registration_id: UUID
     programme_id: str
-    session: SessionSnapshot
-    attendee: Registrant
-    revision: int = Field(ge=1)
-    choice_rank: int | None = Field(default=None, ge=1, description="1 = first choice.")
+    revision: int = Field(default=1, ge=1)
     reason: str = Field(max_length=500)
 
 
-class RegistrationWaitlistedV1(Event):
+class SeatAssignedV1(_Placement):
+    """A registrant got a seat in a session (new, or after a waitlist offer was accepted)."""
+
+    event_type: Literal["seat.assigned"] = "seat.assigned"
+    event_version: Literal[1] = 1
+    session: SessionSnapshot
+    attendee: Registrant
+    choice_rank: int | None = Field(default=None, ge=1, description="1 = first choice.")
+
+
+class SeatUpdatedV1(_Placement):
+    """The session of a held seat changed (time, venue, link...): calendars must update."""
+
+    event_type: Literal["seat.updated"] = "seat.updated"
+    event_version: Literal[1] = 1
+    session: SessionSnapshot
+    attendee: Registrant
+    changes: tuple[SeatChange, ...] = Field(min_length=1)
+
+
+class SeatReleasedV1(_Placement):
+    """A held seat is gone: calendars must cancel the event, reminders must stop."""
+
+    event_type: Literal["seat.released"] = "seat.released"
+    event_version: Literal[1] = 1
+    session: SessionSnapshot
+    attendee: Registrant
+    release_reason: ReleaseReason
+
+
+class SeatOfferedV1(_Placement):
+    """A freed seat is offered to a waitlisted registrant until `expires_at`."""
+
+    event_type: Literal["seat.offered"] = "seat.offered"
+    event_version: Literal[1] = 1
+    session: SessionSnapshot
+    attendee: Registrant
+    expires_at: AwareDatetime
+
+
+class RegistrationWaitlistedV1(_Placement):
     """No fitting session had room: the registrant waits at `position`."""
 
     event_type: Literal["registration.waitlisted"] = "registration.waitlisted"
     event_version: Literal[1] = 1
-    registration_id: UUID
-    programme_id: str
     position: int = Field(ge=1)
-    reason: str = Field(max_length=500)
+
+
+class RegistrationCancelledV1(_Placement):
+    """The registration is over (cancelled by the participant or staff, or erased)."""
+
+    event_type: Literal["registration.cancelled"] = "registration.cancelled"
+    event_version: Literal[1] = 1
+    cancelled_by: Literal["participant", "staff", "erasure"]
 
 
 PlacementEvent = Annotated[
-    SeatAssignedV1 | RegistrationWaitlistedV1, Field(discriminator="event_type")
+    SeatAssignedV1
+    | SeatUpdatedV1
+    | SeatReleasedV1
+    | SeatOfferedV1
+    | RegistrationWaitlistedV1
+    | RegistrationCancelledV1,
+    Field(discriminator="event_type"),
 ]
-"""Anything on the placements topic."""
+"""Anything on the placements topic (keyed by registration id)."""

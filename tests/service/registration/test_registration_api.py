@@ -158,7 +158,9 @@ async def test_status_follows_the_scheduler(api: Api) -> None:
         "status": "waitlisted",
         "session_id": None,
         "waitlist_position": 3,
+        "offer_expires_at": None,
         "reason": "waitlisted: all 2 preferences full",
+        "revision": 1,
         "updated_at": None,
     }
 
