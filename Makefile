@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast lint typecheck check schemas kafka setup clean help
+.PHONY: run test test-fast lint typecheck check schemas kafka bench setup clean help
 
 help:
 	@echo "make run        run the whole system locally (real Kafka, three services, SMTP capture, SMS sink)"
@@ -12,6 +12,7 @@ help:
 	@echo "make lint       ruff;  make typecheck: mypy --strict;  make check: both"
 	@echo "make schemas    export the JSON Schema of every event into docs/schemas"
 	@echo "make kafka      run only the local Kafka broker (foreground)"
+	@echo "make bench      end-to-end benchmarks on a real broker (prints the figures)"
 
 setup:
 	@bash deploy/setup.sh
@@ -38,6 +39,9 @@ schemas: setup
 
 kafka: setup
 	$(PY) -m deploy.kafka run --data-dir data/kafka --port 9092
+
+bench: setup
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf data .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,9 @@ CATALOGUE = "catalogue.v1"
 PLACEMENTS = "placements.v1"
 """Scheduler decisions (assigned, updated, released, offered, waitlisted, cancelled), keyed by registration id."""
 
+CONSENTS = "consents.v1"
+"""Channel consent changes (SMS STOP / START), keyed by phone number."""
+
 NOTIFICATIONS = "notifications.v1"
 """Outcomes of every notification (sent, deferred, failed), keyed by registration id."""
 
@@ -36,6 +39,7 @@ MAIN_TOPICS = (
     TopicSpec(REGISTRATIONS, partitions=3),
     TopicSpec(CATALOGUE, partitions=3),
     TopicSpec(PLACEMENTS, partitions=3),
+    TopicSpec(CONSENTS, partitions=1),
     TopicSpec(NOTIFICATIONS, partitions=3),
 )
 

@@ -1,6 +1,7 @@
 """Event contracts: the only API between services, frozen and versioned."""
 
 from shared.contracts.catalogue import SessionPublishedV1
+from shared.contracts.consent import SmsConsentChangedV1
 from shared.contracts.envelope import Contract, Event, envelope
 from shared.contracts.notification import NotificationOutcomeV1
 from shared.contracts.people import Language, Registrant, Trainer
@@ -36,6 +37,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     RegistrationWaitlistedV1,
     RegistrationCancelledV1,
     SessionPublishedV1,
+    SmsConsentChangedV1,
     NotificationOutcomeV1,
 )
 
@@ -61,6 +63,7 @@ __all__ = [
     "SessionDay",
     "SessionPublishedV1",
     "SessionSnapshot",
+    "SmsConsentChangedV1",
     "Trainer",
     "Venue",
     "envelope",
