@@ -20,7 +20,8 @@ setup:
 run: setup
 	$(PY) -m deploy.local.run
 
-test: setup
+test:
+	@bash deploy/setup.sh test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: setup

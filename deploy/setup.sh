@@ -26,6 +26,12 @@ apt_install() {
 if ! have java; then apt_install openjdk-17-jre-headless; fi
 if ! have mvn; then apt_install maven; fi
 
+# `deploy/setup.sh test`: what only the tests need — a PostgreSQL server (multi-instance tests)
+# and headless Chromium (the registration form's browser test).
+if [ "${1:-}" = "test" ]; then
+  apt_install postgresql chromium
+fi
+
 # One virtual environment for the whole monorepo; reinstalled only when pyproject.toml changed.
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV"

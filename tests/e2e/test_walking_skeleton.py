@@ -34,11 +34,11 @@ REGISTRANT = {
 
 @pytest.fixture(scope="module")
 def stack(
-    kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
+    service_kafka: str, tmp_path_factory: pytest.TempPathFactory, repo_root: Path
 ) -> Iterator[LocalStack]:
     """The three services, an SMTP capture server and an SMS sink, on the session's real broker."""
     settings = StackSettings(
-        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_bootstrap_servers=service_kafka,
         smtp_port=free_port(),
         http_port=free_port(),
         sms_sink_port=free_port(),
