@@ -10,7 +10,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import IO
 
 from deploy.kafka.config import (
@@ -29,6 +28,7 @@ from deploy.kafka.jars import (
     require_tool,
     resolve_jars,
 )
+from deploy.lifecycle import StartStop
 
 __all__ = ["KAFKA_VERSION", "KafkaLaunchError", "LocalKafka", "cache_root", "resolve_jars"]
 
@@ -37,7 +37,7 @@ READY_LINE = b"Kafka Server started"
 JAVA_HINT = "install a Java 17+ runtime (e.g. `apt-get install openjdk-17-jre-headless`)"
 
 
-class LocalKafka:
+class LocalKafka(StartStop):
     """One broker+controller process on loopback, its state kept under `data_dir`."""
 
     def __init__(
@@ -108,18 +108,6 @@ class LocalKafka:
     def resume(self) -> None:
         """Let a paused broker run again (SIGCONT)."""
         self._signal(signal.SIGCONT)
-
-    def __enter__(self) -> LocalKafka:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _write_properties(self) -> Path:
         properties = self.data_dir / "server.properties"

@@ -12,11 +12,11 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from deploy.lifecycle import StartStop
 from deploy.signals import wait_for_stop_signal
 from shared.logging import configure_logging, get_logger
 
@@ -60,7 +60,7 @@ class MailFolderHandler:
         return "250 Message accepted for delivery"
 
 
-class SmtpCapture:
+class SmtpCapture(StartStop):
     """An SMTP server on a background thread that captures mail into `mail_dir`."""
 
     def __init__(self, mail_dir: Path, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -92,18 +92,6 @@ class SmtpCapture:
         parser = BytesParser(_class=EmailMessage, policy=policy.default)
         files = sorted(self.mail_dir.glob("*.eml"))  # names start with a UTC timestamp
         return [parser.parsebytes(path.read_bytes()) for path in files]
-
-    def __enter__(self) -> SmtpCapture:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,6 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from deploy.lifecycle import StartStop
+
 SERVER_USER = "postgres"  # PostgreSQL refuses to run as root; Debian's package creates this user
 
 
@@ -43,7 +45,7 @@ def free_port() -> int:
         return port
 
 
-class LocalPostgres:
+class LocalPostgres(StartStop):
     """One PostgreSQL cluster in a private temporary folder, on a loopback port, trust auth."""
 
     def __init__(self, *, port: int | None = None) -> None:
@@ -122,10 +124,3 @@ class LocalPostgres:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
         shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self) -> LocalPostgres:
-        self.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stop()
