@@ -9,9 +9,10 @@ from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response
 
 from services.registration import handlers
+from services.registration.auth import is_staff
 from services.registration.schemas import (
     ErrorBody,
     RegistrationAccepted,
@@ -54,18 +55,44 @@ async def correlation_middleware(
     return response
 
 
+async def limit_address(request: Request, deps: DepsParam) -> None:
+    """Count the request against its client address (staff tokens are not limited)."""
+    if not is_staff(request):
+        await deps.rate_limits.check_address(request.client.host if request.client else "unknown")
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
 @router.post(
     "/registrations",
     status_code=202,
     response_model=RegistrationAccepted,
-    responses={422: {"model": ErrorBody}, 503: {"model": ErrorBody}},
+    responses={
+        422: {"model": ErrorBody},
+        429: {"model": ErrorBody},
+        503: {"model": ErrorBody},
+    },
+    dependencies=[Depends(limit_address)],
     summary="Submit a registration",
 )
 async def submit_registration(
-    body: RegistrationRequest, request: Request, deps: DepsParam
+    body: RegistrationRequest,
+    request: Request,
+    deps: DepsParam,
+    idempotency_key: IdempotencyKey = None,
 ) -> RegistrationAccepted:
     """Accept a registration once it is durably in Kafka; the same person gets the same id."""
-    registration_id = await handlers.submit(body, correlation_id=correlation_id(request), deps=deps)
+    registration_id = await handlers.submit_with_key(
+        body,
+        idempotency_key=idempotency_key,
+        correlation_id=correlation_id(request),
+        deps=deps,
+        trusted=is_staff(request),
+    )
     base = str(request.base_url).rstrip("/")
     return RegistrationAccepted(
         registration_id=registration_id, status_url=f"{base}/registrations/{registration_id}"

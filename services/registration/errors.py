@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from services.registration.handlers import CatalogueError, KafkaUnavailable
+from services.registration.abuse import RateLimited
+from services.registration.handlers import FieldRejected, KafkaUnavailable
 from services.registration.schemas import ErrorBody, FieldError
+
+log = structlog.stdlib.get_logger("registration")
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -43,8 +47,8 @@ def install_error_handlers(app: FastAPI, *, retry_after_s: int) -> None:
         body = validation_body(list(error.errors()))
         return JSONResponse(status_code=422, content=body.model_dump())
 
-    @app.exception_handler(CatalogueError)
-    async def unknown_catalogue_entry(_: Request, error: CatalogueError) -> JSONResponse:
+    @app.exception_handler(FieldRejected)
+    async def rejected_field(_: Request, error: FieldRejected) -> JSONResponse:
         body = ErrorBody(
             detail="The request is not valid.",
             errors=[FieldError(field=error.field, message=str(error))],
@@ -56,4 +60,14 @@ def install_error_handlers(app: FastAPI, *, retry_after_s: int) -> None:
         body = ErrorBody(detail="Registrations cannot be stored right now; please retry shortly.")
         return JSONResponse(
             status_code=503, content=body.model_dump(), headers={"Retry-After": str(retry_after_s)}
+        )
+
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_: Request, error: RateLimited) -> JSONResponse:
+        log.warning("request.rate_limited", scope=error.scope, retry_after_s=error.retry_after_s)
+        body = ErrorBody(detail="Too many requests; please retry later.")
+        return JSONResponse(
+            status_code=429,
+            content=body.model_dump(),
+            headers={"Retry-After": str(error.retry_after_s)},
         )

@@ -82,3 +82,40 @@ class ErrorBody(BaseModel):
 
     detail: str
     errors: list[FieldError] = []
+
+
+class StaffRegistration(BaseModel):
+    """A registration as staff see it: the person, their choices and where it stands."""
+
+    registration_id: UUID
+    programme_id: str
+    status: str
+    session_id: str | None = None
+    waitlist_position: int | None = None
+    full_name: str
+    email: str
+    phone: str | None = None
+    organisation: str | None = None
+    role: str | None = None
+    language: str
+    consent_email: bool
+    consent_sms: bool
+    preferences: list[str]
+    unavailable_dates: list[date]
+    submitted_at: datetime
+    updated_at: datetime
+
+
+class RequestAccepted(BaseModel):
+    """A staff request relayed durably to the other services."""
+
+    registration_id: UUID
+    request: Literal["erasure", "cancellation"]
+
+
+class RetentionReport(BaseModel):
+    """What a retention run purged."""
+
+    retention_days: int
+    programmes: list[str]
+    purged: int

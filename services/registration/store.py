@@ -1,37 +1,19 @@
-"""Registration records: what was accepted, and where each registration stands now."""
+"""Registration records: who registered (until erased), and where each registration stands."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Integer, String, Uuid, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from services.registration.schemas import RegistrationStatus
-from shared.db import UtcDateTime
+from services.registration.schemas import RegistrationStatus, StaffRegistration
+from services.registration.tables import Base, IdempotencyKeyRow, RegistrationRow
+from shared.contracts import RegistrationSubmittedV1
 
-
-class Base(DeclarativeBase):
-    """Tables of the registration service."""
-
-
-class RegistrationRow(Base):
-    """One accepted registration (ids and status only: the personal data travels in the event)."""
-
-    __tablename__ = "registration_records"
-
-    registration_id: Mapped[UUID] = mapped_column(Uuid, primary_key=True)
-    programme_id: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    session_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    waitlist_position: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    offer_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
-    revision: Mapped[int] = mapped_column(Integer, default=0)
-    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+PERSONAL_FIELDS = ("full_name", "email", "phone", "organisation", "role")
 
 
 class RegistrationStore:
@@ -47,24 +29,34 @@ class RegistrationStore:
             await connection.run_sync(Base.metadata.create_all)
 
     async def exists(self, registration_id: UUID) -> bool:
-        """Tell whether a registration was already accepted."""
+        """Tell whether a registration was already accepted (and not erased)."""
         async with self.sessions() as session:
-            return await session.get(RegistrationRow, registration_id) is not None
+            row = await session.get(RegistrationRow, registration_id)
+            return row is not None and row.email is not None
 
-    async def record_submitted(
-        self, registration_id: UUID, programme_id: str, now: datetime
-    ) -> None:
-        """Remember an accepted registration (a no-op if it is already known)."""
+    async def record_submitted(self, event: RegistrationSubmittedV1) -> None:
+        """Remember an accepted registration with its personal data (idempotent)."""
+        person = event.registrant
         async with self.sessions.begin() as session:
-            if await session.get(RegistrationRow, registration_id) is None:
-                session.add(
-                    RegistrationRow(
-                        registration_id=registration_id,
-                        programme_id=programme_id,
-                        submitted_at=now,
-                        updated_at=now,
-                    )
+            row = await session.get(RegistrationRow, event.registration_id, with_for_update=True)
+            if row is None:
+                row = RegistrationRow(
+                    registration_id=event.registration_id,
+                    programme_id=event.programme_id,
+                    submitted_at=event.occurred_at,
+                    updated_at=event.occurred_at,
                 )
+                session.add(row)
+            row.full_name, row.email, row.phone = person.full_name, person.email, person.phone
+            row.organisation, row.role, row.language = (
+                person.organisation,
+                person.role,
+                person.language,
+            )
+            row.consent_email, row.consent_sms = person.consent_email, person.consent_sms
+            row.preferences = list(event.preferences)
+            row.unavailable_dates = [d.isoformat() for d in event.unavailable_dates]
+            row.erased_at = None
 
     async def record_status(self, status: RegistrationStatus) -> None:
         """Store the scheduler's decision unless a newer revision is already stored."""
@@ -84,22 +76,67 @@ class RegistrationStore:
             row.offer_expires_at, row.revision = status.offer_expires_at, status.revision
             row.updated_at = status.updated_at
 
+    async def row(self, registration_id: UUID) -> RegistrationRow | None:
+        """Return the stored record of a registration, or None."""
+        async with self.sessions() as session:
+            return await session.get(RegistrationRow, registration_id)
+
     async def status(self, registration_id: UUID) -> RegistrationStatus | None:
         """Return where a registration stands, or None if it is unknown."""
+        row = await self.row(registration_id)
+        return None if row is None else RegistrationStatus.model_validate(row, from_attributes=True)
+
+    async def list_people(self, programme_id: str | None) -> list[StaffRegistration]:
+        """Every registration with personal data, oldest first, optionally of one programme."""
+        query = select(RegistrationRow).where(RegistrationRow.email.is_not(None))
+        if programme_id is not None:
+            query = query.where(RegistrationRow.programme_id == programme_id)
         async with self.sessions() as session:
-            row = await session.scalar(
-                select(RegistrationRow).where(RegistrationRow.registration_id == registration_id)
+            rows = await session.scalars(query.order_by(RegistrationRow.submitted_at))
+            return [StaffRegistration.model_validate(r, from_attributes=True) for r in rows]
+
+    async def erase(self, registration_id: UUID, now: datetime) -> None:
+        """Remove a person's data; ids and status stay so late events still find the record."""
+        async with self.sessions.begin() as session:
+            row = await session.get(RegistrationRow, registration_id, with_for_update=True)
+            if row is None:
+                return
+            for name in PERSONAL_FIELDS:
+                setattr(row, name, None)
+            row.consent_email = row.consent_sms = False
+            row.preferences, row.unavailable_dates = [], []
+            row.erased_at = now
+            # the key's fingerprint is a digest of the request, personal data included
+            await session.execute(
+                delete(IdempotencyKeyRow).where(
+                    IdempotencyKeyRow.registration_id == registration_id
+                )
             )
-        if row is None:
-            return None
-        return RegistrationStatus(
-            registration_id=row.registration_id,
-            programme_id=row.programme_id,
-            status=row.status,
-            session_id=row.session_id,
-            waitlist_position=row.waitlist_position,
-            offer_expires_at=row.offer_expires_at,
-            reason=row.reason,
-            revision=row.revision,
-            updated_at=row.updated_at,
+
+    async def ids_of_programme(self, programme_id: str) -> list[UUID]:
+        """The ids of every registration of a programme."""
+        async with self.sessions() as session:
+            query = select(RegistrationRow.registration_id)
+            return list(
+                await session.scalars(query.where(RegistrationRow.programme_id == programme_id))
+            )
+
+    async def purge(self, registration_ids: Sequence[UUID]) -> None:
+        """Delete registrations entirely (retention)."""
+        async with self.sessions.begin() as session:
+            await session.execute(
+                delete(RegistrationRow).where(RegistrationRow.registration_id.in_(registration_ids))
+            )
+            await session.execute(
+                delete(IdempotencyKeyRow).where(
+                    IdempotencyKeyRow.registration_id.in_(registration_ids)
+                )
+            )
+
+    async def sms_consents_since(self, moment: datetime) -> int:
+        """How many registrations with SMS consent were accepted since `moment`."""
+        query = select(func.count()).where(
+            RegistrationRow.consent_sms.is_(True), RegistrationRow.submitted_at >= moment
         )
+        async with self.sessions() as session:
+            return int(await session.scalar(query) or 0)

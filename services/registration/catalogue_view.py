@@ -1,0 +1,90 @@
+"""The catalogue as the registration service sees it: the YAML file, then the scheduler's updates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from shared.catalogue import Catalogue, Programme, Session, UnknownSession
+from shared.contracts import SessionPublishedV1
+
+SNAPSHOT_FIELDS = {"title", "mode", "timezone", "venue", "online_url", "language", "trainers"}
+
+
+def session_from(event: SessionPublishedV1, programme: Programme) -> Session:
+    """A catalogue session rebuilt from a published snapshot (local days in its own zone)."""
+    snap, zone = event.session, ZoneInfo(event.session.timezone)
+    days = [
+        {
+            "date": day.starts_at.astimezone(zone).date(),
+            "start": day.starts_at.astimezone(zone).time(),
+            "end": day.ends_at.astimezone(zone).time(),
+        }
+        for day in snap.days
+    ]
+    try:
+        phase = programme.session(snap.session_id).phase
+    except UnknownSession:
+        phase = _phase_for(programme, snap.days[0].starts_at.astimezone(zone).date())
+    return Session.model_validate(
+        {
+            **snap.model_dump(include=SNAPSHOT_FIELDS),
+            "id": snap.session_id,
+            "programme_id": programme.id,
+            "phase": phase,
+            "days": days,
+            "capacity": max(1, event.capacity),
+            "registration_deadline": event.registration_deadline,
+        }
+    )
+
+
+def _phase_for(programme: Programme, first_day: date) -> str:
+    """The phase whose dates hold the session's first day, else the last phase."""
+    for phase in programme.phases:
+        if phase.starts_on and phase.ends_on and phase.starts_on <= first_day <= phase.ends_on:
+            return phase.id
+    return programme.phases[-1].id
+
+
+class CatalogueView:
+    """Programmes and sessions, kept current from SessionPublishedV1 events (newest revision wins)."""
+
+    def __init__(self, base: Catalogue) -> None:
+        self.catalogue = base
+        self.revisions: dict[str, int] = {}
+        self.cancelled: set[str] = set()
+
+    @property
+    def programmes(self) -> tuple[Programme, ...]:
+        """Every programme."""
+        return self.catalogue.programmes
+
+    def programme(self, programme_id: str) -> Programme:
+        """The programme with that id, or UnknownProgramme."""
+        return self.catalogue.programme(programme_id)
+
+    def apply(self, event: SessionPublishedV1) -> bool:
+        """Take a session update unless a newer one was applied; False if it changed nothing."""
+        session_id = event.session.session_id
+        if self.revisions.get(session_id, 0) >= event.revision:
+            return False
+        programme = self.programme(event.session.programme_id)
+        updated = session_from(event, programme)
+        others = tuple(s for s in programme.sessions if s.id != session_id)
+        sessions = tuple(sorted((*others, updated), key=lambda s: s.starts_at))
+        programme = programme.model_copy(update={"sessions": sessions})
+        programmes = tuple(programme if p.id == programme.id else p for p in self.programmes)
+        self.catalogue = self.catalogue.model_copy(update={"programmes": programmes})
+        self.revisions[session_id] = event.revision
+        if event.status == "cancelled":
+            self.cancelled.add(session_id)
+        else:
+            self.cancelled.discard(session_id)
+        return True
+
+    def is_open(self, session: Session, now: datetime) -> bool:
+        """Whether people can still ask for this session."""
+        if session.id in self.cancelled:
+            return False
+        return session.deadline is None or session.deadline > now

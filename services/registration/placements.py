@@ -1,0 +1,60 @@
+"""Follow the scheduler's decisions so the status endpoint can answer."""
+
+from __future__ import annotations
+
+import structlog
+
+from services.registration.schemas import RegistrationStatus
+from services.registration.store import RegistrationStore
+from shared.contracts import (
+    PlacementEvent,
+    RegistrationCancelledV1,
+    RegistrationWaitlistedV1,
+    SeatAssignedV1,
+    SeatOfferedV1,
+    SeatUpdatedV1,
+)
+
+log = structlog.stdlib.get_logger("registration")
+
+
+def status_from(event: PlacementEvent) -> RegistrationStatus | None:
+    """Map a scheduler decision to the status the API shows (None: the next event will say)."""
+    common = {
+        "registration_id": event.registration_id,
+        "programme_id": event.programme_id,
+        "reason": event.reason,
+        "revision": event.revision,
+        "updated_at": event.occurred_at,
+    }
+    match event:
+        case SeatAssignedV1() | SeatUpdatedV1():
+            return RegistrationStatus(
+                **common, status="assigned", session_id=event.session.session_id
+            )
+        case SeatOfferedV1():
+            return RegistrationStatus(
+                **common,
+                status="offered",
+                session_id=event.session.session_id,
+                offer_expires_at=event.expires_at,
+            )
+        case RegistrationWaitlistedV1():
+            return RegistrationStatus(
+                **common, status="waitlisted", waitlist_position=event.position
+            )
+        case RegistrationCancelledV1():
+            return RegistrationStatus(**common, status="cancelled")
+    return None  # a released seat is followed by the registration's next placement
+
+
+async def on_placement(event: PlacementEvent, *, store: RegistrationStore) -> None:
+    """Keep the status endpoint in step with the scheduler's decisions (idempotent upsert)."""
+    status = status_from(event)
+    if status is not None:
+        await store.record_status(status)
+    log.info(
+        "registration.status_updated",
+        registration_id=str(event.registration_id),
+        status=event.event_type,
+    )
