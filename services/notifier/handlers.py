@@ -1,147 +1,179 @@
-"""Use cases: each seat gets its invite exactly once in effect.
+"""Use cases for what arrives on Kafka: record what to send, durably, and return at once.
 
-Kafka delivers at least once; the deterministic notification key makes a redelivery a no-op.
-One window remains: a crash after the SMTP server accepted the message but before `sent` was
-recorded sends it once more on redelivery. That duplicate is harmless: it carries the same
-Message-ID, and its calendar carries the same UID and SEQUENCE, so clients merge it.
+Nothing here talks to a mail server: the dispatcher delivers what these record, so a broken
+SMTP server never blocks a partition. Every notice has a deterministic key held by a primary
+key, so a redelivered event records nothing new.
 """
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from services.notifier.ics import sequence_of
-from services.notifier.messages import MailIdentity, compose_invite, message_id
-from services.notifier.ports import (
-    Mailer,
-    NotificationRecord,
-    NotificationStore,
-    OutcomePublisher,
-    PermanentMailError,
-    TransientMailError,
-)
+from services.notifier import reminders
+from services.notifier.messages import message_id
+from services.notifier.notices import CALENDAR_KINDS, Channel, Kind, Notice, Recipient
+from services.notifier.ports import CalendarEntry, NotificationStore
 from shared.clock import Clock
-from shared.contracts import NotificationOutcomeV1, PlacementEvent, SeatAssignedV1
-from shared.contracts.envelope import envelope
+from shared.contracts import (
+    ErasureRequestedV1,
+    PlacementEvent,
+    Registrant,
+    SeatAssignedV1,
+    SeatOfferedV1,
+    SeatReleasedV1,
+    SeatUpdatedV1,
+    SmsConsentChangedV1,
+)
 from shared.logging import get_logger
 
-PRODUCER = "notifier"
-OUTCOME_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "outcomes.notifier.trainingops")
 log = get_logger("services.notifier.handlers")
-OutcomeStatus = Literal["sent", "deferred", "failed"]
+ALL_KINDS: tuple[Kind, ...] = (*CALENDAR_KINDS, "reminder", "offer")
+Held = SeatAssignedV1 | SeatUpdatedV1
 
 
 @dataclass(frozen=True)
-class Deps:
-    """The ports and settings the use cases need."""
+class Intake:
+    """What recording a notice needs: the store, the time, the reminder rules, a dispatcher bell."""
 
-    mailer: Mailer
     store: NotificationStore
-    outcomes: OutcomePublisher
     clock: Clock
-    identity: MailIdentity
+    mail_domain: str
+    offsets: Callable[[str], dict[Channel, tuple[timedelta, ...]]]
+    quiet: reminders.QuietHours
+    wake: Callable[[], None]
+
+    async def enqueue(self, notice: Notice, due: datetime | None = None) -> None:
+        """Record the notice (a no-op if its key exists) and ring the dispatcher."""
+        now = self.clock.now()
+        when = due or now
+        mail_id = message_id(notice.key, self.mail_domain)
+        if await self.store.enqueue(notice, message_id=mail_id, due=when, now=now):
+            log.info("notification.queued", notification_key=notice.key, due=when.isoformat())
+        self.wake()
 
 
-def invite_key(event: SeatAssignedV1) -> str:
-    """The deterministic key of an invite: one per registration, session and revision."""
-    return f"{event.registration_id}:{event.session.session_id}:invite:{event.revision}"
+def recipient_of(attendee: Registrant) -> Recipient:
+    """A registrant as a recipient."""
+    return Recipient.model_validate(attendee.model_dump(exclude={"organisation", "role"}))
 
 
-async def on_placement(event: PlacementEvent, deps: Deps) -> None:
-    """Invite a seated registrant; other placement events need no invite yet."""
-    if not isinstance(event, SeatAssignedV1):
-        log.info(
-            "placement.ignored",
-            registration_id=str(event.registration_id),
-            event_type=event.event_type,
-        )
+async def on_placement(event: PlacementEvent, intake: Intake) -> None:
+    """Route a placement: seats held, released, offered; the rest needs no message."""
+    if isinstance(event, SeatAssignedV1 | SeatUpdatedV1):
+        await seat_held(event, intake)
+    elif isinstance(event, SeatReleasedV1):
+        await seat_released(event, intake)
+    elif isinstance(event, SeatOfferedV1):
+        await seat_offered(event, intake)
+    else:
+        ids = {"registration_id": str(event.registration_id), "event_type": event.event_type}
+        log.info("placement.ignored", **ids)
+
+
+async def seat_held(event: Held, intake: Intake) -> None:
+    """Invite (or update) the attendee and plan the reminders of this revision."""
+    recipient = recipient_of(event.attendee)
+    session, ids = event.session, _ids(event)
+    entry = CalendarEntry(
+        event.registration_id, session.session_id, event.revision, True, recipient
+    )
+    if not await intake.store.record_entry(entry):
+        log.info("placement.stale_skipped", **ids)
         return
-    await send_invite(event, deps)
+    now = intake.clock.now()
+    await intake.store.close_pending(
+        event.registration_id, session.session_id, ALL_KINDS, event.revision, now
+    )
+    kind: Kind = "invite" if isinstance(event, SeatAssignedV1) else "update"
+    notice = _notice(event, recipient, kind)
+    if recipient.consent_email:
+        await intake.enqueue(notice)
+    await plan_reminders(notice, intake)
 
 
-async def send_invite(event: SeatAssignedV1, deps: Deps) -> None:
-    """Send the invite for `event` unless it was sent already (see the module docstring)."""
-    fields: dict[str, Any] = {
+async def plan_reminders(notice: Notice, intake: Intake) -> None:
+    """Queue every reminder still ahead, on the channels the recipient allows."""
+    session = notice.session
+    starts_at = min(day.starts_at for day in session.days)
+    offsets = intake.offsets(session.programme_id)
+    planned = reminders.plan(
+        starts_at, ZoneInfo(session.timezone), offsets, intake.quiet, intake.clock.now()
+    )
+    for channel, slot, due in planned:
+        if _allowed(notice.recipient, channel):
+            reminder = notice.model_copy(
+                update={"kind": "reminder", "channel": channel, "slot": slot}
+            )
+            await intake.enqueue(reminder, due)
+
+
+async def seat_released(event: SeatReleasedV1, intake: Intake) -> None:
+    """Stop the reminders and cancel the calendar entry (nobody is contacted after erasure)."""
+    recipient, session = recipient_of(event.attendee), event.session
+    entry = CalendarEntry(
+        event.registration_id, session.session_id, event.revision, False, recipient
+    )
+    if not await intake.store.record_entry(entry):
+        log.info("placement.stale_skipped", **_ids(event))
+        return
+    closed = await intake.store.close_pending(
+        event.registration_id, session.session_id, ALL_KINDS, event.revision, intake.clock.now()
+    )
+    log.info("reminders.suppressed", **_ids(event), closed=closed)
+    if event.release_reason == "erased":
+        await intake.store.erase(event.registration_id)
+        return
+    if recipient.consent_email and await intake.store.has_calendar(
+        event.registration_id, session.session_id
+    ):
+        await intake.enqueue(_notice(event, recipient, "cancellation"))
+
+
+async def seat_offered(event: SeatOfferedV1, intake: Intake) -> None:
+    """Email the offer with its accept and decline links; the invite follows an acceptance."""
+    recipient = recipient_of(event.attendee)
+    if recipient.consent_email:
+        notice = _notice(event, recipient, "offer")
+        await intake.enqueue(notice.model_copy(update={"expires_at": event.expires_at}))
+
+
+async def on_erasure(event: ErasureRequestedV1, intake: Intake) -> None:
+    """Forget the person: their notifications (pending reminders too) and calendar entries."""
+    removed = await intake.store.erase(event.registration_id)
+    log.info("registration.erased", registration_id=str(event.registration_id), removed=removed)
+
+
+async def on_sms_consent(event: SmsConsentChangedV1, intake: Intake) -> None:
+    """Honour a STOP or START reply from now on (checked again before every SMS)."""
+    await intake.store.set_sms_consent(event.phone, event.opted_in, intake.clock.now())
+    log.info("sms.consent_changed", opted_in=event.opted_in, source=event.source)
+
+
+def _notice(
+    event: Held | SeatReleasedV1 | SeatOfferedV1, recipient: Recipient, kind: Kind
+) -> Notice:
+    return Notice(
+        kind=kind,
+        recipient_id=event.registration_id,
+        recipient=recipient,
+        session=event.session,
+        revision=event.revision,
+        correlation_id=event.correlation_id,
+    )
+
+
+def _allowed(recipient: Recipient, channel: Channel) -> bool:
+    if channel == "sms":
+        return recipient.consent_sms and recipient.phone is not None
+    return recipient.consent_email
+
+
+def _ids(event: Held | SeatReleasedV1) -> dict[str, object]:
+    return {
         "registration_id": str(event.registration_id),
         "session_id": event.session.session_id,
-        "sequence": sequence_of(event.revision),
+        "revision": event.revision,
     }
-    if not event.attendee.consent_email:
-        log.info("invite.skipped_no_consent", **fields)
-        return
-    key = invite_key(event)
-    pending = _pending(event, key, message_id(key, deps.identity.sender.domain))
-    state = await deps.store.begin_attempt(pending, deps.clock.now())
-    fields.update(message_id=state.message_id, attempt=state.attempts)
-    if state.status == "sent":
-        log.info("invite.duplicate_skipped", **fields)
-        # Publish the outcome again: a crash may have lost it after the record said `sent`.
-        await _report(event, state, "sent", deps)
-        return
-    await _deliver(event, state, deps, fields)
-
-
-async def _deliver(
-    event: SeatAssignedV1, state: NotificationRecord, deps: Deps, fields: dict[str, Any]
-) -> None:
-    message = compose_invite(
-        event, identity=deps.identity, notification_key=state.notification_key, now=deps.clock.now()
-    )
-    try:
-        await deps.mailer.send(message)
-    except PermanentMailError as error:
-        await deps.store.set_status(state.notification_key, "failed", deps.clock.now())
-        await _report(event, state, "failed", deps, detail=str(error))
-        log.error("invite.failed", **fields, error=str(error))
-        raise  # DeliveryGuard dead-letters it
-    except TransientMailError as error:
-        await _report(event, state, "deferred", deps, detail=str(error))
-        log.warning("invite.deferred", **fields, error=str(error))
-        raise  # DeliveryGuard retries with backoff
-    await deps.store.set_status(state.notification_key, "sent", deps.clock.now())
-    await _report(event, state, "sent", deps)
-    log.info("invite.sent", **fields)
-
-
-def _pending(event: SeatAssignedV1, key: str, mail_id: str) -> NotificationRecord:
-    return NotificationRecord(
-        notification_key=key,
-        registration_id=event.registration_id,
-        session_id=event.session.session_id,
-        channel="email",
-        kind="invite",
-        revision=event.revision,
-        status="pending",
-        message_id=mail_id,
-        attempts=0,
-    )
-
-
-async def _report(
-    event: SeatAssignedV1,
-    state: NotificationRecord,
-    status: OutcomeStatus,
-    deps: Deps,
-    detail: str | None = None,
-) -> None:
-    """Publish the outcome; its id is deterministic so a republished outcome dedupes."""
-    event_id = uuid.uuid5(OUTCOME_NAMESPACE, f"{state.notification_key}:{status}:{state.attempts}")
-    outcome = NotificationOutcomeV1(
-        **envelope(
-            producer=PRODUCER,
-            correlation_id=event.correlation_id,
-            now=deps.clock.now(),
-            event_id=event_id,
-        ),
-        notification_key=state.notification_key,
-        registration_id=event.registration_id,
-        session_id=event.session.session_id,
-        channel="email",
-        kind="invite",
-        status=status,
-        attempt=state.attempts,
-        detail=detail[:500] if detail else None,
-    )
-    await deps.outcomes.publish(outcome)

@@ -1,4 +1,4 @@
-"""Build iTIP calendar invites (RFC 5545/5546): pure, deterministic for the same input."""
+"""Build iTIP calendars (RFC 5545/5546), REQUEST or CANCEL: pure, deterministic for the same input."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from uuid import UUID
 import icalendar
 
 from services.notifier.folding import refold
+from services.notifier.notices import Notice
 from services.notifier.schedule import LocalDay, daily_count, local_days
-from shared.contracts import SeatAssignedV1, SessionSnapshot
+from shared.contracts import SessionSnapshot
 
 PRODID = "-//TrainingOps//Notifier 1.0//EN"
 UID_DOMAIN = "trainingops"
@@ -21,16 +22,16 @@ UID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "invites.trainingops")
 
 @dataclass(frozen=True)
 class Invite:
-    """What an invite needs beyond the event: who organises it and when it is written."""
+    """What a calendar needs beyond the notice: who organises it and when it is written."""
 
-    event: SeatAssignedV1
+    notice: Notice
     organizer: Address
     now: datetime
 
 
-def invite_uid(registration_id: UUID, session_id: str) -> str:
-    """One UID per (registration, session): the same on every resend, update and cancel."""
-    return f"{uuid.uuid5(UID_NAMESPACE, f'{registration_id}:{session_id}')}@{UID_DOMAIN}"
+def invite_uid(recipient_id: UUID, session_id: str) -> str:
+    """One UID per (registration or trainer, session): the same on every resend, update, cancel."""
+    return f"{uuid.uuid5(UID_NAMESPACE, f'{recipient_id}:{session_id}')}@{UID_DOMAIN}"
 
 
 def sequence_of(revision: int) -> int:
@@ -55,14 +56,14 @@ def description_text(session: SessionSnapshot) -> str:
 
 
 def build_invite(invite: Invite) -> bytes:
-    """Serialise a METHOD:REQUEST calendar with its VTIMEZONE and one VEVENT."""
+    """Serialise a REQUEST or CANCEL calendar with its VTIMEZONE and one VEVENT."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "REQUEST")
-    days = local_days(invite.event.session)
-    calendar.add_component(_timezone(invite.event.session.timezone, days))
+    calendar.add("method", invite.notice.method)
+    days = local_days(invite.notice.session)
+    calendar.add_component(_timezone(invite.notice.session.timezone, days))
     calendar.add_component(_event(invite, days))
     return refold(calendar.to_ical())
 
@@ -75,10 +76,10 @@ def _timezone(tzid: str, days: tuple[LocalDay, ...]) -> icalendar.Timezone:
 
 
 def _event(invite: Invite, days: tuple[LocalDay, ...]) -> icalendar.Event:
-    event, session, attendee = invite.event, invite.event.session, invite.event.attendee
+    notice, session, attendee = invite.notice, invite.notice.session, invite.notice.recipient
     vevent = icalendar.Event()
-    vevent.add("uid", invite_uid(event.registration_id, session.session_id))
-    vevent.add("sequence", sequence_of(event.revision))
+    vevent.add("uid", invite_uid(notice.recipient_id, session.session_id))
+    vevent.add("sequence", sequence_of(notice.revision))
     vevent.add("dtstamp", invite.now)
     vevent.add("dtstart", days[0].starts_at)
     vevent.add("dtend", days[0].ends_at)
@@ -94,12 +95,12 @@ def _event(invite: Invite, days: tuple[LocalDay, ...]) -> icalendar.Event:
         _address(
             attendee.email,
             attendee.full_name,
-            ROLE="REQ-PARTICIPANT",
+            ROLE="CHAIR" if attendee.role == "trainer" else "REQ-PARTICIPANT",
             PARTSTAT="NEEDS-ACTION",
             RSVP="TRUE",
         ),
     )
-    vevent.add("status", "CONFIRMED")
+    vevent.add("status", "CANCELLED" if notice.method == "CANCEL" else "CONFIRMED")
     vevent.add("transp", "OPAQUE")
     return vevent
 

@@ -1,4 +1,4 @@
-"""Compose the invite email (RFC 6047 iMIP): pure, the same key always gives the same Message-ID."""
+"""Compose emails (iMIP, RFC 6047, for calendar notices): pure, one key gives one Message-ID."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from email.utils import format_datetime
 
 from services.notifier import wording
 from services.notifier.ics import Invite, build_invite
-from shared.contracts import SeatAssignedV1
-
-CALENDAR_METHOD = "REQUEST"
+from services.notifier.notices import Notice
 
 
 @dataclass(frozen=True)
@@ -30,30 +28,35 @@ def message_id(notification_key: str, domain: str) -> str:
     return f"<{digest}@{domain}>"
 
 
-def compose_invite(
-    event: SeatAssignedV1, *, identity: MailIdentity, notification_key: str, now: datetime
+def compose_email(
+    notice: Notice, *, identity: MailIdentity, links: dict[str, str], now: datetime
 ) -> EmailMessage:
-    """Text, HTML and the calendar as alternatives, plus `invite.ics` as an attachment."""
-    language = event.attendee.language
-    values = wording.context(event, identity.organizer)
-    calendar = build_invite(Invite(event=event, organizer=identity.organizer, now=now))
+    """Text and HTML; for calendar notices also the calendar, inline and as `invite.ics`."""
+    language = notice.recipient.language
+    values = wording.context(notice, identity.organizer, links)
+    text = wording.render(language, "body.txt.j2", values)
     message = EmailMessage()
     message["From"] = identity.sender
-    message["To"] = Address(display_name=event.attendee.full_name, addr_spec=event.attendee.email)
+    message["To"] = Address(
+        display_name=notice.recipient.full_name, addr_spec=notice.recipient.email
+    )
     message["Subject"] = wording.render(language, "subject.txt.j2", values).strip()
     message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(notification_key, identity.sender.domain)
+    message["Message-ID"] = message_id(notice.key, identity.sender.domain)
     message["Content-Language"] = language
-    message.set_content(wording.render(language, "invite.txt.j2", values), cte="quoted-printable")
-    message.add_alternative(
-        wording.render(language, "invite.html.j2", values), subtype="html", cte="quoted-printable"
-    )
+    message.set_content(text, cte="quoted-printable")
+    message.add_alternative(wording.html_of(language, text), subtype="html", cte="quoted-printable")
+    if notice.is_calendar:
+        _attach_calendar(message, build_invite(Invite(notice, identity.organizer, now)), notice)
+    return message
+
+
+def _attach_calendar(message: EmailMessage, calendar: bytes, notice: Notice) -> None:
     # The method= parameter must match the calendar's METHOD, or Outlook ignores the invite.
     message.add_alternative(
         calendar,
         maintype="text",
         subtype="calendar",
-        params={"method": CALENDAR_METHOD, "charset": "utf-8"},
+        params={"method": notice.method, "charset": "utf-8"},
     )
     message.add_attachment(calendar, maintype="application", subtype="ics", filename="invite.ics")
-    return message

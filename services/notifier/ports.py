@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
+from services.notifier.notices import Kind, Notice, Recipient
 from shared.contracts import NotificationOutcomeV1
-from shared.kafka import PermanentError
 
-Status = Literal["pending", "sent", "failed"]
+if TYPE_CHECKING:
+    from services.notifier.sms_text import SmsMessage
 
-
-class TransientMailError(Exception):
-    """The mail may go through later (4xx, lost connection, timeout): retry with backoff."""
+Status = Literal["pending", "sent", "failed", "superseded", "cancelled"]
 
 
-class PermanentMailError(PermanentError):
-    """The mail will never go through as it is (5xx, refused recipient): dead-letter it."""
+class TransientDeliveryError(Exception):
+    """The message may go through later (4xx, lost connection, timeout): retry with backoff."""
+
+
+class PermanentDeliveryError(Exception):
+    """The message will never go through as it is (5xx, refused recipient): give up now."""
+
+
+class TransientMailError(TransientDeliveryError):
+    """A temporary SMTP failure."""
+
+
+class PermanentMailError(PermanentDeliveryError):
+    """A permanent SMTP failure."""
 
 
 class Mailer(Protocol):
@@ -28,31 +39,103 @@ class Mailer(Protocol):
     async def send(self, message: EmailMessage) -> None: ...
 
 
-@dataclass(frozen=True)
-class NotificationRecord:
-    """What the notifier remembers about one notification."""
+class SmsSender(Protocol):
+    """Hands an SMS to a gateway, or raises a Transient/PermanentDeliveryError."""
 
-    notification_key: str
-    registration_id: UUID
-    session_id: str
-    channel: str
-    kind: str
-    revision: int
+    async def send(self, message: SmsMessage) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A notification as the dispatcher works it: what to send, and how often it was tried."""
+
+    notice: Notice
     status: Status
     message_id: str
     attempts: int
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class CalendarEntry:
+    """What a recipient's calendar holds for a session: revision, live or cancelled, and who."""
+
+    recipient_id: UUID
+    session_id: str
+    revision: int
+    active: bool
+    recipient: Recipient
 
 
 class NotificationStore(Protocol):
-    """Remembers every notification by its deterministic key."""
+    """Remembers every notification by its deterministic key, and what each calendar holds."""
 
-    async def get(self, notification_key: str) -> NotificationRecord | None: ...
-
-    async def begin_attempt(self, record: NotificationRecord, now: datetime) -> NotificationRecord:
-        """Insert `record` as pending or count one more attempt (unless sent); return the state."""
+    async def enqueue(
+        self, notice: Notice, *, message_id: str, due: datetime, now: datetime
+    ) -> bool:
+        """Insert the notice as pending unless its key exists; True when inserted."""
         ...
 
-    async def set_status(self, notification_key: str, status: Status, now: datetime) -> None: ...
+    async def get(self, notification_key: str) -> Delivery | None: ...
+
+    async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[Delivery]:
+        """Take due pending notifications, hidden from other dispatchers until the lease ends."""
+        ...
+
+    async def finish(
+        self,
+        key: str,
+        status: Status,
+        now: datetime,
+        *,
+        detail: str | None = None,
+        outcome: NotificationOutcomeV1 | None = None,
+    ) -> None:
+        """Record the final state and its outcome event in one transaction."""
+        ...
+
+    async def defer(
+        self,
+        key: str,
+        until: datetime,
+        now: datetime,
+        *,
+        attempted: bool,
+        outcome: NotificationOutcomeV1 | None = None,
+    ) -> None:
+        """Keep it pending until `until`, with its outcome event, in one transaction."""
+        ...
+
+    async def unpublished_outcomes(self, limit: int) -> list[NotificationOutcomeV1]: ...
+
+    async def outcome_published(self, event_id: UUID) -> None: ...
+
+    async def record_entry(self, entry: CalendarEntry) -> bool:
+        """Store the entry unless a newer revision is stored; False when `entry` is stale."""
+        ...
+
+    async def entry(self, recipient_id: UUID, session_id: str) -> CalendarEntry | None: ...
+
+    async def trainer_entries(self, session_id: str) -> list[CalendarEntry]: ...
+
+    async def has_calendar(self, recipient_id: UUID, session_id: str) -> bool: ...
+
+    async def close_pending(
+        self,
+        recipient_id: UUID,
+        session_id: str,
+        kinds: tuple[Kind, ...],
+        below: int,
+        now: datetime,
+    ) -> int:
+        """Mark older pending notices of these kinds superseded (cancelled for reminders)."""
+        ...
+
+    async def erase(self, registration_id: UUID) -> int: ...
+
+    async def set_sms_consent(self, phone: str, opted_in: bool, now: datetime) -> None: ...
+
+    async def sms_opted_out(self, phone: str) -> bool: ...
 
 
 class OutcomePublisher(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from typing import Literal
@@ -11,6 +12,11 @@ from pydantic import Field, SecretStr
 from shared.settings import ServiceSettings
 
 TlsMode = Literal["none", "starttls", "tls"]
+ReminderOffsets = dict[Literal["email", "sms"], tuple[timedelta, ...]]
+DEFAULT_OFFSETS: ReminderOffsets = {
+    "email": (timedelta(days=7), timedelta(days=1)),
+    "sms": (timedelta(hours=2),),
+}
 
 
 class NotifierSettings(ServiceSettings):
@@ -27,8 +33,31 @@ class NotifierSettings(ServiceSettings):
         default=None, description="Defaults to MAIL_FROM's address."
     )
     organizer_name: str | None = Field(default=None, description="Defaults to MAIL_FROM's name.")
-    sms_gateway_url: str = "http://127.0.0.1:8025/messages"
+    sms_gateway_url: str | None = Field(default=None, description="Unset: no SMS is sent.")
+    sms_gateway_token: SecretStr | None = None
+    sms_gateway_username: str | None = None
+    sms_gateway_password: SecretStr | None = None
+    sms_gateway_fields: dict[str, str] = Field(
+        default_factory=dict, description='Rename request fields, e.g. {"to": "msisdn"}.'
+    )
+    sms_gateway_extra: dict[str, str] = Field(default_factory=dict, description="Fixed fields.")
+    sms_gateway_form: bool = Field(default=False, description="Form-encoded instead of JSON.")
+    sms_default_region: str = "RS"
+    sms_transliterate: bool = Field(default=False, description="Send GSM-7 only (no č, Cyrillic).")
     database_url: str | None = Field(default=None, description="Defaults to data/notifier.sqlite3.")
+    reminder_offsets: dict[str, ReminderOffsets] = Field(
+        default_factory=lambda: {"default": DEFAULT_OFFSETS},
+        description='Per programme id (or "default"), per channel: ISO 8601 durations before start.',
+    )
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(8, 0)
+    retry_attempts: int = Field(default=8, ge=1, description="Tries before a notification fails.")
+    retry_base_delay: float = Field(
+        default=30.0, gt=0, description="Seconds after the 1st failure."
+    )
+    retry_max_delay: float = Field(default=3600.0, gt=0, description="Cap of the backoff, seconds.")
+    dispatch_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between polls.")
+    dispatch_lease: float = Field(default=300.0, gt=0, description="Seconds a claim hides a row.")
 
     def sender(self) -> Address:
         """The From address."""
@@ -43,4 +72,10 @@ class NotifierSettings(ServiceSettings):
         return Address(
             display_name=self.organizer_name or sender.display_name,
             addr_spec=self.organizer_email or sender.addr_spec,
+        )
+
+    def offsets_for(self, programme_id: str) -> ReminderOffsets:
+        """The reminder offsets of a programme, or the default ones."""
+        return self.reminder_offsets.get(programme_id) or self.reminder_offsets.get(
+            "default", DEFAULT_OFFSETS
         )

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from services.notifier.ics import location_text
+from services.notifier.notices import Notice
 from services.notifier.schedule import LocalDay, local_days
-from shared.contracts import Language, SeatAssignedV1
+from shared.contracts import Language
 
 TEMPLATES = Path(__file__).parent / "templates"
+NO_ORGANIZER = Address(display_name="", addr_spec="noreply@invalid")
+URL = re.compile(r"https?://[^\s<>\"]+")
 
 WEEKDAYS: dict[Language, tuple[str, ...]] = {
     "sr-Latn": ("ponedeljak", "utorak", "sreda", "četvrtak", "petak", "subota", "nedelja"),
@@ -34,6 +40,23 @@ _environment = Environment(
 )
 
 
+def linkify(line: str) -> Markup:
+    """Escape a line of text and turn its web addresses into links."""
+    pieces, last = [], 0
+    for match in URL.finditer(line):
+        pieces += [escape(line[last : match.start()]), _anchor(match.group())]
+        last = match.end()
+    pieces.append(escape(line[last:]))
+    return Markup("").join(pieces)
+
+
+def _anchor(url: str) -> Markup:
+    return Markup('<a href="{0}">{0}</a>').format(url)
+
+
+_environment.filters["linkify"] = linkify
+
+
 def day_label(moment: datetime, language: Language) -> str:
     """Weekday and date as the language writes them, e.g. `sreda, 10. 6. 2026.`."""
     weekday = WEEKDAYS[language][moment.weekday()]
@@ -47,26 +70,44 @@ def time_range(day: LocalDay) -> str:
     return f"{day.starts_at:%H:%M}\N{EN DASH}{day.ends_at:%H:%M}"
 
 
-def context(event: SeatAssignedV1, organizer: Address) -> dict[str, Any]:
-    """Everything a template may show: no personal link, no identifier."""
-    session, language = event.session, event.attendee.language
+def moment_label(moment: datetime, language: Language) -> str:
+    """A day and a time, e.g. `sreda, 10. 6. 2026. 18:00`."""
+    return f"{day_label(moment, language)} {moment:%H:%M}"
+
+
+def context(notice: Notice, organizer: Address, links: dict[str, str]) -> dict[str, Any]:
+    """Everything a template may show; personal links only in `links` (never in the calendar)."""
+    session, language = notice.session, notice.recipient.language
     days = [
         {"date": day_label(day.starts_at, language), "times": time_range(day)}
         for day in local_days(session)
     ]
+    zone = ZoneInfo(session.timezone)
+    deadline = notice.expires_at.astimezone(zone) if notice.expires_at else None
     return {
-        "name": event.attendee.full_name,
+        "kind": notice.kind,
+        "trainer": notice.recipient.role == "trainer",
+        "name": notice.recipient.full_name,
         "title": session.title,
         "days": days,
         "zone": session.timezone,
+        "deadline": moment_label(deadline, language) if deadline else None,
         "online": session.mode == "online",
         "location": location_text(session),
         "trainers": [t.full_name for t in session.trainers],
         "organizer_name": organizer.display_name,
         "organizer_email": organizer.addr_spec,
+        "links": {"accept": None, "decline": None, "cancel": None} | links,
     }
 
 
 def render(language: Language, template: str, values: dict[str, Any]) -> str:
     """Render `templates/<language>/<template>`."""
     return _environment.get_template(f"{language}/{template}").render(values)
+
+
+def html_of(language: Language, text: str) -> str:
+    """The HTML alternative: the same words as the text body, paragraph by paragraph."""
+    paragraphs = [block.splitlines() for block in text.strip().split("\n\n") if block.strip()]
+    template = _environment.get_template("body.html.j2")
+    return template.render(language=language, paragraphs=paragraphs)

@@ -10,7 +10,7 @@ from pydantic import Field
 from shared.contracts.envelope import Event
 
 Channel = Literal["email", "sms"]
-NotificationKind = Literal["invite", "update", "cancellation", "reminder"]
+NotificationKind = Literal["invite", "update", "cancellation", "reminder", "offer"]
 
 
 class NotificationOutcomeV1(Event):

@@ -10,7 +10,9 @@ from uuid import UUID
 
 import pytest
 
+from services.notifier.handlers import recipient_of
 from services.notifier.messages import MailIdentity
+from services.notifier.notices import Kind, Notice
 from shared.contracts import SeatAssignedV1
 
 NOW = datetime(2026, 5, 4, 8, 15, tzinfo=UTC)
@@ -65,6 +67,19 @@ def seat_assigned(
         "reason": "first choice",
     } | top
     return SeatAssignedV1.model_validate(data)
+
+
+def notice_of(event: SeatAssignedV1, kind: Kind = "invite", **fields: Any) -> Notice:
+    """The notice the notifier records for `event`."""
+    return Notice(
+        kind=kind,
+        recipient_id=event.registration_id,
+        recipient=recipient_of(event.attendee),
+        session=event.session,
+        revision=event.revision,
+        correlation_id=event.correlation_id,
+        **fields,
+    )
 
 
 @pytest.fixture

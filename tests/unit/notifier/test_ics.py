@@ -11,7 +11,9 @@ import pytest
 
 from services.notifier.ics import Invite, build_invite, description_text, invite_uid
 from services.notifier.messages import MailIdentity
+from services.notifier.notices import trainer_id, trainer_recipient
 from shared.contracts import SeatAssignedV1
+from tests.unit.notifier.conftest import notice_of
 
 pytestmark = pytest.mark.unit
 MakeEvent = Callable[..., SeatAssignedV1]
@@ -19,9 +21,13 @@ TRICKY = "Obuka č ć ž š đ Č Ć Ž Š Đ; Ћирилица ђ ћ љ њ џ, 
 
 
 @pytest.fixture
-def build(now: datetime, identity: MailIdentity) -> Callable[[SeatAssignedV1], bytes]:
-    """Serialise the invite of an event at the injected time."""
-    return lambda event: build_invite(Invite(event=event, organizer=identity.organizer, now=now))
+def build(now: datetime, identity: MailIdentity) -> Callable[..., bytes]:
+    """Serialise the calendar of an event's notice (an invite unless told) at the injected time."""
+
+    def run(event: SeatAssignedV1, kind: str = "invite") -> bytes:
+        return build_invite(Invite(notice_of(event, kind), identity.organizer, now))  # type: ignore[arg-type]
+
+    return run
 
 
 def parse(data: bytes) -> tuple[icalendar.Calendar, icalendar.Event]:
@@ -44,11 +50,12 @@ def test_calendar_is_an_itip_request(build: Callable[..., bytes], make_event: Ma
 def test_uid_is_stable_per_registration_and_session(
     make_event: MakeEvent, identity: MailIdentity, now: datetime
 ) -> None:
-    first = build_invite(Invite(make_event(), identity.organizer, now))
+    first = build_invite(Invite(notice_of(make_event()), identity.organizer, now))
     later = build_invite(
-        Invite(make_event(revision=3), identity.organizer, now + timedelta(days=2))
+        Invite(notice_of(make_event(revision=3)), identity.organizer, now + timedelta(days=2))
     )
-    other = build_invite(Invite(make_event(session={"session_id": "x"}), identity.organizer, now))
+    other_session = make_event(session={"session_id": "x"})
+    other = build_invite(Invite(notice_of(other_session), identity.organizer, now))
     uid = parse(first)[1]["UID"]
     assert uid == parse(later)[1]["UID"]
     assert uid != parse(other)[1]["UID"]
@@ -201,3 +208,46 @@ def test_no_personal_link_or_token_in_the_calendar(
 
 def test_output_is_deterministic(build: Callable[..., bytes], make_event: MakeEvent) -> None:
     assert build(make_event()) == build(make_event())
+
+
+def test_a_cancellation_is_an_itip_cancel_of_the_same_event(
+    build: Callable[..., bytes], make_event: MakeEvent
+) -> None:
+    _, invite = parse(build(make_event()))
+    calendar, cancel = parse(build(make_event(revision=3), "cancellation"))
+    assert calendar["METHOD"] == "CANCEL"
+    assert cancel["STATUS"] == "CANCELLED"
+    assert cancel["UID"] == invite["UID"]
+    assert cancel["SEQUENCE"] == 2 > invite["SEQUENCE"]
+    assert cancel.decoded("DTSTART") == invite.decoded("DTSTART")
+    assert cancel["ATTENDEE"] == invite["ATTENDEE"]
+
+
+def test_an_update_is_a_request_with_a_higher_sequence(
+    build: Callable[..., bytes], make_event: MakeEvent
+) -> None:
+    moved = [{"starts_at": "2026-06-17T07:30:00Z", "ends_at": "2026-06-17T14:30:00Z"}]
+    _, invite = parse(build(make_event()))
+    calendar, update = parse(build(make_event(revision=2, session={"days": moved}), "update"))
+    assert calendar["METHOD"] == "REQUEST"
+    assert (update["UID"], update["SEQUENCE"]) == (invite["UID"], 1)
+    assert update.decoded("DTSTART").astimezone(UTC) == datetime(2026, 6, 17, 7, 30, tzinfo=UTC)
+    assert "RRULE" not in update
+
+
+def test_a_trainer_is_the_chair_with_their_own_uid(
+    make_event: MakeEvent, identity: MailIdentity, now: datetime
+) -> None:
+    event = make_event()
+    trainer = event.session.trainers[0]
+    notice = notice_of(event).model_copy(
+        update={
+            "recipient_id": trainer_id(trainer.email),
+            "recipient": trainer_recipient(trainer, "sr-Latn"),
+        }
+    )
+    _, vevent = parse(build_invite(Invite(notice, identity.organizer, now)))
+    assert vevent["ATTENDEE"] == "mailto:milica@trainers.example"
+    assert vevent["ATTENDEE"].params["ROLE"] == "CHAIR"
+    assert vevent["UID"] == invite_uid(trainer_id("Milica@Trainers.example"), "ppz-bg-06")
+    assert vevent["UID"] != invite_uid(event.registration_id, "ppz-bg-06")

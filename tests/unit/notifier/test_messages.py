@@ -13,20 +13,29 @@ from email.utils import parsedate_to_datetime
 import icalendar
 import pytest
 
-from services.notifier.messages import MailIdentity, compose_invite, message_id
+from services.notifier.messages import MailIdentity, compose_email, message_id
+from services.notifier.personal_links import LinkMaker
 from shared.contracts import SeatAssignedV1
+from shared.links import LinkSigner
+from tests.unit.notifier.conftest import notice_of
 
 pytestmark = pytest.mark.unit
 MakeEvent = Callable[..., SeatAssignedV1]
 KEY = "6f1c9b7e-2f4a-4c1e-9a43-0d8e5b1f2a10:ppz-bg-06:invite:1"
+SIGNER = LinkSigner("unit-test-secret-0123456789")
+LINKS = LinkMaker(SIGNER, "https://prijave.example")
 
 
 @pytest.fixture
 def compose(now: datetime, identity: MailIdentity) -> Callable[..., EmailMessage]:
     """Compose an invite and return it as a receiver parses it off the wire."""
 
-    def run(event: SeatAssignedV1, *, key: str = KEY, at: datetime = now) -> EmailMessage:
-        message = compose_invite(event, identity=identity, notification_key=key, now=at)
+    def run(
+        event: SeatAssignedV1, *, kind: str = "invite", at: datetime = now, **fields: object
+    ) -> EmailMessage:
+        notice = notice_of(event, kind, **fields)  # type: ignore[arg-type]
+        links = LINKS.links_for(notice)
+        message = compose_email(notice, identity=identity, links=links, now=at)
         wire = message.as_bytes(policy=policy.SMTP)
         parsed = BytesParser(policy=policy.default).parsebytes(wire)
         assert isinstance(parsed, EmailMessage)
@@ -85,7 +94,7 @@ def test_message_id_is_stable_per_notification_key(
 ) -> None:
     first = compose(make_event())["Message-ID"]
     again = compose(make_event(), at=now + timedelta(minutes=5))["Message-ID"]
-    other = compose(make_event(), key=KEY.replace(":1", ":2"))["Message-ID"]
+    other = compose(make_event(revision=2))["Message-ID"]
     assert first == again == message_id(KEY, "trainingops.example")
     assert other != first
 
@@ -133,3 +142,115 @@ def test_online_sessions_show_the_link(
     leaves = parts(compose(make_event(session=online, attendee={"language": "en"})))
     assert "Online: https://meet.example/ppz" in leaves["text/plain"].get_content()
     assert 'href="https://meet.example/ppz"' in leaves["text/html"].get_content()
+
+
+def tokens_in(text: str) -> list[str]:
+    """The tokens of the personal links in a text."""
+    return re.findall(r"https://prijave\.example/r/([A-Za-z0-9._-]+)", text)
+
+
+def test_a_cancellation_email_carries_method_cancel_in_mime_and_calendar(
+    compose: Callable[..., EmailMessage], make_event: MakeEvent
+) -> None:
+    leaves = parts(compose(make_event(revision=2), kind="cancellation"))
+    calendar_part = leaves["text/calendar"]
+    assert calendar_part.get_param("method") == "CANCEL"
+    calendar = icalendar.Calendar.from_ical(calendar_part.get_payload(decode=True))
+    assert calendar["METHOD"] == "CANCEL"
+    assert calendar.events[0]["STATUS"] == "CANCELLED"
+    assert tokens_in(leaves["text/plain"].get_content()) == []  # nothing left to cancel
+
+
+def test_personal_cancel_link_is_in_the_body_and_never_in_the_calendar(
+    compose: Callable[..., EmailMessage], make_event: MakeEvent, now: datetime
+) -> None:
+    event = make_event(revision=2)
+    leaves = parts(compose(event, kind="update"))
+    [token] = tokens_in(leaves["text/plain"].get_content())
+    assert f'href="https://prijave.example/r/{token}"' in leaves["text/html"].get_content()
+    claim = SIGNER.verify(token, now=now)
+    assert (claim.registration_id, claim.action) == (event.registration_id, "cancel")
+    assert (claim.session_id, claim.revision) == ("ppz-bg-06", 2)
+    assert claim.expires_at == event.session.days[0].starts_at
+    for leaf in (leaves["text/calendar"], leaves["application/ics"]):
+        assert token.encode() not in leaf.get_payload(decode=True)
+        assert b"prijave.example" not in leaf.get_payload(decode=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "deadline"),
+    [
+        ("sr-Latn", "do četvrtak, 7. 5. 2026. 18:00 (Europe/Belgrade)"),
+        ("sr-Cyrl", "до четвртак, 7. 5. 2026. 18:00 (Europe/Belgrade)"),
+        ("bs", "do četvrtak, 7. 5. 2026. 18:00 (Europe/Belgrade)"),
+        ("en", "by Thursday, 7 May 2026 18:00 (Europe/Belgrade)"),
+    ],
+)
+def test_an_offer_has_accept_and_decline_links_and_the_deadline_in_the_session_zone(
+    compose: Callable[..., EmailMessage],
+    make_event: MakeEvent,
+    now: datetime,
+    language: str,
+    deadline: str,
+) -> None:
+    expires_at = datetime.fromisoformat("2026-05-07T16:00:00+00:00")  # 18:00 CEST
+    event = make_event(revision=4, attendee={"language": language})
+    message = compose(event, kind="offer", expires_at=expires_at)
+    leaves = parts(message)
+    assert set(leaves) == {"text/plain", "text/html"}  # no invite before the seat is accepted
+    text = leaves["text/plain"].get_content()
+    assert deadline in text
+    claims = [SIGNER.verify(t, now=now) for t in tokens_in(text)]
+    assert [c.action for c in claims] == ["accept-offer", "decline-offer"]
+    assert {(c.session_id, c.revision, c.expires_at) for c in claims} == {
+        ("ppz-bg-06", 4, expires_at)
+    }
+    assert all(c.registration_id == event.registration_id for c in claims)
+
+
+@pytest.mark.parametrize(
+    ("language", "subjects"),
+    [
+        (
+            "sr-Latn",
+            ("Potvrda mesta", "Izmena", "Otkazano", "Oslobodilo se mesto za Vas", "Podsetnik"),
+        ),
+        (
+            "sr-Cyrl",
+            ("Потврда места", "Измена", "Отказано", "Ослободило се место за Вас", "Подсетник"),  # noqa: RUF001
+        ),
+        (
+            "bs",
+            ("Potvrda mjesta", "Izmjena", "Otkazano", "Oslobodilo se mjesto za Vas", "Podsjetnik"),
+        ),
+        (
+            "en",
+            (
+                "Your place is confirmed",
+                "Changed",
+                "Cancelled",
+                "A place is free for you",
+                "Reminder",
+            ),
+        ),
+    ],
+)
+def test_every_kind_has_its_subject_in_every_language(
+    compose: Callable[..., EmailMessage],
+    make_event: MakeEvent,
+    language: str,
+    subjects: tuple[str, ...],
+) -> None:
+    event = make_event(attendee={"language": language})
+    kinds = ("invite", "update", "cancellation", "offer", "reminder")
+    for kind, subject in zip(kinds, subjects, strict=True):
+        extra = (
+            {"expires_at": datetime.fromisoformat("2026-05-07T16:00:00+00:00")}
+            if kind == "offer"
+            else {}
+        )
+        message = compose(event, kind=kind, **extra)
+        assert message["Subject"] == f"{subject}: Javne nabavke u praksi"
+        body = parts(message)["text/plain"].get_content()
+        assert "(Europe/Belgrade)" in body
+        assert ("text/calendar" in parts(message)) == (kind in ("invite", "update", "cancellation"))
