@@ -82,6 +82,9 @@ class Session(_Model):
     registration_deadline: dt.datetime | None = Field(
         default=None, description="Local time in the session's zone unless an offset is given."
     )
+    municipality_cap: int | None = Field(
+        default=None, ge=1, description="At most this many seats for one municipality."
+    )
 
     @model_validator(mode="before")
     @classmethod

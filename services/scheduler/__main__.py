@@ -19,7 +19,12 @@ def main() -> None:
     @app.after_startup
     async def announce() -> None:
         log = get_logger("services.scheduler")
-        log.info("service.started", consumes=topics.REGISTRATIONS, produces=topics.PLACEMENTS)
+        log.info(
+            "service.started",
+            consumes=topics.REGISTRATIONS,
+            produces=[topics.PLACEMENTS, topics.CATALOGUE],
+            admin_port=settings.admin_http_port,
+        )
 
     asyncio.run(app.run())
 

@@ -1,30 +1,39 @@
-"""Use cases: place a registrant (or recall where they were placed), then announce it."""
+"""Use cases on the registrations stream: place, cancel, answer offers, erase; and the tick.
+
+Each use case runs in one serialised transaction per programme: it records the message in the
+inbox (a redelivery changes nothing), loads the programme's book, applies the rules, and writes the
+placements together with the events announcing them (the outbox). After the commit the relay
+publishes; if that fails the rows stay and the relay's loop retries them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 import structlog
-from faststream.kafka import KafkaBroker
 
-from services.scheduler.domain import Offer, Request, assign
-from services.scheduler.store import Placements, PlacementStore
+from services.scheduler import announce
+from services.scheduler.domain import Book, Change, UnknownRegistration, WaitlistPolicy, waitlist
+from services.scheduler.domain.closing import close_if_due, collect
+from services.scheduler.outbox import OutboxRelay
+from services.scheduler.programme_tx import ProgrammeTx, StoredSession
+from services.scheduler.store import SchedulerStore
+from services.scheduler.views import request_of
 from shared import topics
-from shared.catalogue import Catalogue, Programme, Session, UnknownProgramme
+from shared.catalogue import Catalogue, Programme, UnknownProgramme
 from shared.clock import Clock
 from shared.contracts import (
-    PlacementEvent,
+    CancellationRequestedV1,
+    ErasureRequestedV1,
+    OfferAnsweredV1,
     RegistrationSubmittedV1,
-    RegistrationWaitlistedV1,
-    SeatAssignedV1,
-    envelope,
 )
-from shared.kafka import PermanentError, publish_event
+from shared.kafka import PermanentError
 
-SERVICE = "scheduler"
-_EVENT_IDS = uuid5(NAMESPACE_URL, "urn:trainingops:scheduler:placement")
+SERVICE = announce.SERVICE
+placement_event_id = announce.placement_event_id
 log = structlog.stdlib.get_logger(__name__)
 
 
@@ -33,36 +42,155 @@ class Deps:
     """What the handlers need from the outside world."""
 
     catalogue: Catalogue
-    store: PlacementStore
-    broker: KafkaBroker
+    store: SchedulerStore
+    relay: OutboxRelay
     clock: Clock
+    policy: WaitlistPolicy = field(default_factory=WaitlistPolicy)
 
 
-def placement_event_id(registration_id: UUID, revision: int) -> UUID:
-    """The id of the event announcing a placement revision: the same on every (re)publish."""
-    return uuid5(_EVENT_IDS, f"{registration_id}:{revision}")
-
-
-async def place_registration(event: RegistrationSubmittedV1, deps: Deps) -> PlacementEvent:
-    """Decide where a registrant goes (or recall the decision), store it, then publish it.
-
-    This is our outbox-equivalent: the decision and the exact event announcing it commit together,
-    before anything is published. The consumer commits its Kafka offset only after this returns,
-    so a crash between the database commit and the publish brings the registration back; the
-    redelivery finds the stored event and publishes it again, same event_id, never a new decision.
-    """
+async def place_registration(event: RegistrationSubmittedV1, deps: Deps) -> None:
+    """Seat a new registration (first_come) or hold it until the programme closes (at_close)."""
     programme = _programme(deps.catalogue, event.programme_id)
     now = deps.clock.now()
-    async with deps.store.transaction(programme.id) as placements:
-        placement = await placements.find(event.registration_id)
-        replayed = placement is not None
-        if placement is None:
-            placement = await _decide(placements, event, programme, now)
-            await placements.add(placement)
-        await placements.mark_processed(SERVICE, event.event_id, now)
-    await publish_event(deps.broker, topics.PLACEMENTS, placement, key=str(event.registration_id))
-    _log_outcome(placement, replayed=replayed)
-    return placement
+    async with deps.store.transaction(programme.id) as tx:
+        book = await _fresh_book(tx, event.event_id, deps, now)
+        if book is not None and event.registration_id in book.placements:
+            log.info("registration.duplicate", registration_id=str(event.registration_id))
+        elif book is not None:
+            request = request_of(event)
+            if programme.mode == "at_close":
+                placement = collect(book, event.registration_id, request)
+            else:
+                placement = waitlist.register(book, event.registration_id, request, now)
+            await tx.add_placement(placement, event.registrant, event.correlation_id, now)
+            await commit_changes(tx, book, now, stored={placement.registration_id})
+    await publish(deps)
+
+
+async def cancel_registration(event: CancellationRequestedV1, deps: Deps) -> None:
+    """End a registration; its seat goes to the next fitting person on the waitlist."""
+    now = deps.clock.now()
+    async with deps.store.transaction(event.programme_id) as tx:
+        book = await _fresh_book(tx, event.event_id, deps, now)
+        if book is not None:
+            try:
+                waitlist.cancel(book, event.registration_id, event.requested_by, now)
+            except UnknownRegistration:
+                raise PermanentError(f"unknown registration {event.registration_id}") from None
+            await commit_changes(tx, book, now)
+    await publish(deps)
+
+
+async def answer_offer(event: OfferAnsweredV1, deps: Deps) -> None:
+    """Accept (take the seat) or decline (the seat goes to the next person) an offer."""
+    now = deps.clock.now()
+    async with deps.store.transaction(event.programme_id) as tx:
+        book = await _fresh_book(tx, event.event_id, deps, now)
+        if book is not None:
+            taken = _answer(book, event, now)
+            await commit_changes(tx, book, now)
+    if book is not None and not taken:
+        log.info("offer.answer_ignored", registration_id=str(event.registration_id))
+    await publish(deps)
+
+
+def _answer(book: Book, event: OfferAnsweredV1, now: datetime) -> bool:
+    try:
+        return waitlist.answer(
+            book,
+            event.registration_id,
+            event.session_id,
+            event.offer_revision,
+            accepted=event.accepted,
+            now=now,
+        )
+    except UnknownRegistration:
+        raise PermanentError(f"unknown registration {event.registration_id}") from None
+
+
+async def erase_registration(event: ErasureRequestedV1, deps: Deps) -> None:
+    """Erase a registrant's data, free their seat, and announce only the cancellation."""
+    now = deps.clock.now()
+    async with deps.store.transaction(event.programme_id) as tx:
+        book = await _fresh_book(tx, event.event_id, deps, now)
+        if book is not None and waitlist.erase(book, event.registration_id, now):
+            await tx.erase(event.registration_id)  # also drops events not yet published
+            await commit_changes(tx, book, now, always={event.registration_id})
+    log.info("registration.erased", registration_id=str(event.registration_id))
+    await publish(deps)
+
+
+async def tick(deps: Deps) -> None:
+    """Lapse expired offers, close due at_close programmes, offer free seats; then publish."""
+    now = deps.clock.now()
+    for programme in deps.catalogue.programmes:
+        async with deps.store.transaction(programme.id) as tx:
+            book = await tx.load_book(deps.policy)
+            close_if_due(book, programme.mode, now)
+            waitlist.tick(book, now)
+            await commit_changes(tx, book, now)
+    await publish(deps)
+
+
+async def commit_changes(
+    tx: ProgrammeTx,
+    book: Book,
+    now: datetime,
+    *,
+    stored: set[UUID] | frozenset[UUID] = frozenset(),
+    always: set[UUID] | frozenset[UUID] = frozenset(),
+) -> None:
+    """Store every changed placement and write the events announcing the changes to the outbox."""
+    changed = {c.registration_id for c in book.changes} | set(always)
+    for registration_id in changed - set(stored):
+        await tx.save_placement(book.placements[registration_id], now)
+    sessions = await tx.sessions()
+    for change in book.changes:
+        await _enqueue(tx, change, sessions, now)
+    book.changes.clear()
+
+
+async def _enqueue(
+    tx: ProgrammeTx, change: Change, sessions: dict[str, StoredSession], now: datetime
+) -> None:
+    attendee, correlation_id = await tx.contact(change.registration_id)
+    event = announce.placement_event(
+        change,
+        programme_id=tx.programme_id,
+        session=sessions.get(change.session_id or ""),
+        attendee=attendee,
+        correlation_id=correlation_id,
+        now=now,
+    )
+    key = str(change.registration_id)
+    await tx.enqueue(
+        event, topic=topics.PLACEMENTS, key=key, registration_id=change.registration_id
+    )
+    log.info(
+        f"placement.{change.kind}",
+        registration_id=key,
+        programme_id=tx.programme_id,
+        session_id=change.session_id,
+        revision=change.revision,
+        reason=change.reason,
+    )
+
+
+async def publish(deps: Deps) -> None:
+    """Publish what was committed; on failure the relay's loop tries again."""
+    try:
+        await deps.relay.flush()
+    except Exception as error:
+        log.warning("outbox.publish_deferred", error=type(error).__name__)
+        deps.relay.nudge()
+
+
+async def _fresh_book(tx: ProgrammeTx, event_id: UUID, deps: Deps, now: datetime) -> Book | None:
+    """The programme's book, or None when this message was already handled (a redelivery)."""
+    if not await tx.first_time(SERVICE, event_id, now):
+        log.info("message.duplicate", event_id=str(event_id))
+        return None
+    return await tx.load_book(deps.policy)
 
 
 def _programme(catalogue: Catalogue, programme_id: str) -> Programme:
@@ -70,75 +198,3 @@ def _programme(catalogue: Catalogue, programme_id: str) -> Programme:
         return catalogue.programme(programme_id)
     except UnknownProgramme as error:
         raise PermanentError(str(error)) from None  # retrying cannot make it appear
-
-
-async def _decide(
-    placements: Placements, event: RegistrationSubmittedV1, programme: Programme, now: datetime
-) -> PlacementEvent:
-    taken = await placements.taken_seats()
-    offers = [offer_of(session, taken.get(session.id, 0)) for session in programme.sessions]
-    decision = assign(request_of(event), offers, now)
-    fields = envelope(
-        producer=SERVICE,
-        correlation_id=event.correlation_id,
-        now=now,
-        event_id=placement_event_id(event.registration_id, revision=1),
-    )
-    common = {"registration_id": event.registration_id, "programme_id": programme.id}
-    if decision.session_id is None:
-        position = await placements.waitlist_length() + 1
-        reason = decision.reason
-        return RegistrationWaitlistedV1(**fields, **common, position=position, reason=reason)
-    return SeatAssignedV1(
-        **fields,
-        **common,
-        session=programme.session(decision.session_id).snapshot(),
-        attendee=event.registrant,
-        revision=1,
-        choice_rank=decision.rank,
-        reason=decision.reason,
-    )
-
-
-def request_of(event: RegistrationSubmittedV1) -> Request:
-    """What the registration asks of the rules."""
-    return Request(
-        preferences=event.preferences,
-        unavailable_dates=frozenset(event.unavailable_dates),
-        language=event.registrant.language,
-    )
-
-
-def offer_of(session: Session, taken: int) -> Offer:
-    """A catalogue session as the rules see it; registration closes at the deadline or the start."""
-    deadline = session.deadline
-    closes_at = session.starts_at if deadline is None else min(deadline, session.starts_at)
-    return Offer(
-        session_id=session.id,
-        phase=session.phase,
-        mode=session.mode,
-        language=session.language,
-        dates=session.local_dates,
-        starts_at=session.starts_at,
-        closes_at=closes_at,
-        capacity=session.capacity,
-        taken=taken,
-    )
-
-
-def _log_outcome(placement: PlacementEvent, *, replayed: bool) -> None:
-    """Ids and reasons only: never names, emails or phone numbers."""
-    ids = {
-        "registration_id": str(placement.registration_id),
-        "programme_id": placement.programme_id,
-        "event_id": str(placement.event_id),
-    }
-    if replayed:
-        log.info("placement.replayed", **ids, event_type=placement.event_type)
-    elif isinstance(placement, SeatAssignedV1):
-        seat = {"session_id": placement.session.session_id, "choice_rank": placement.choice_rank}
-        log.info("placement.assigned", **ids, **seat, reason=placement.reason)
-    elif isinstance(placement, RegistrationWaitlistedV1):
-        log.info(
-            "placement.waitlisted", **ids, position=placement.position, reason=placement.reason
-        )

@@ -178,6 +178,7 @@ def test_lookups_raise_named_errors() -> None:
         ({"start": "02:30", "dates": [date(2027, 3, 28)]}, "does not exist in Europe/Belgrade"),
         ({"language": "de"}, "sessions[demo-1].language"),
         ({"start": None}, "dates needs a list of dates and both start and end"),
+        ({"municipality_cap": 0}, "sessions[demo-1].municipality_cap"),
     ],
 )
 def test_bad_catalogue_names_the_field_and_why(changes: dict[str, Any], expected: str) -> None:
@@ -202,3 +203,9 @@ def test_broken_yaml_and_missing_file_are_clear(tmp_path: Path) -> None:
     assert "bad.yaml: not valid YAML" in error_of("programmes: [\n  - id: x\n")
     with pytest.raises(CatalogueError, match="cannot read the catalogue"):
         load_catalogue(tmp_path / "missing.yaml")
+
+
+def test_a_municipality_cap_is_optional() -> None:
+    assert parse_catalogue(with_session()).programmes[0].sessions[0].municipality_cap is None
+    capped = parse_catalogue(with_session(municipality_cap=3))
+    assert capped.programmes[0].sessions[0].municipality_cap == 3

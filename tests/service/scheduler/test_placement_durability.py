@@ -1,10 +1,9 @@
-"""Placements survive concurrency and crashes: no overbooking, one decision, the same event again."""
+"""Placements survive concurrency and crashes: no overbooking, one decision, a real outbox."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, cast
 from uuid import uuid4
@@ -12,94 +11,27 @@ from uuid import uuid4
 import pytest
 import yaml
 from aiokafka.errors import KafkaConnectionError
-from faststream.kafka import KafkaBroker, TestKafkaBroker
+from faststream.kafka import KafkaBroker
 
-from services.scheduler.handlers import Deps, place_registration
-from services.scheduler.store import PlacementStore
+from services.scheduler.domain import WaitlistPolicy
+from services.scheduler.handlers import Deps, cancel_registration, place_registration
+from services.scheduler.outbox import OutboxRelay
+from services.scheduler.sessions import seed_catalogue
+from services.scheduler.store import SchedulerStore
 from shared.catalogue import parse_catalogue
 from shared.clock import ManualClock
-from shared.contracts import Registrant, RegistrationSubmittedV1, SeatAssignedV1
-from shared.kafka import make_broker
+from shared.contracts import CancellationRequestedV1, RegistrationSubmittedV1, SeatAssignedV1
+from tests.service.scheduler.conftest import NOW, registration, small_catalogue
 
 pytestmark = pytest.mark.service
 
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-CATALOGUE = {
-    "programmes": [
-        {
-            "id": "tiny",
-            "title": "Tiny programme",
-            "mode": "first_come",
-            "phases": [{"id": "training", "title": "Training"}],
-            "sessions": [
-                {
-                    "id": "tiny-1",
-                    "phase": "training",
-                    "title": "Three seats only",
-                    "mode": "online",
-                    "timezone": "Europe/Belgrade",
-                    "dates": [date(2027, 6, 8)],
-                    "start": "10:00",
-                    "end": "11:30",
-                    "online_url": "https://meet.jit.si/trainingops-tiny",
-                    "capacity": 3,
-                    "language": "sr-Latn",
-                }
-            ],
-        }
-    ]
-}
 
-
-@pytest.fixture
-async def deps(tmp_path: Path) -> AsyncIterator[Deps]:
-    store = PlacementStore(f"sqlite+aiosqlite:///{tmp_path / 'scheduler.sqlite3'}")
-    await store.create_tables()
-    broker = make_broker("127.0.0.1:9092", client_id="scheduler")
-    catalogue = parse_catalogue(yaml.safe_dump(CATALOGUE))
-    async with TestKafkaBroker(broker):
-        yield Deps(catalogue=catalogue, store=store, broker=broker, clock=ManualClock(NOW))
-    await store.dispose()
-
-
-def registration(n: int) -> RegistrationSubmittedV1:
-    return RegistrationSubmittedV1(
-        event_id=uuid4(),
-        occurred_at=NOW,
-        correlation_id=f"corr-{n}",
-        producer="registration",
-        registration_id=uuid4(),
-        programme_id="tiny",
-        registrant=Registrant(
-            full_name=f"Registrant {n}", email=f"r{n}@example.org", organisation="Grad Primer"
-        ),
-        preferences=("tiny-1",),
-    )
-
-
-async def test_concurrent_registrations_never_overbook(deps: Deps) -> None:
-    registrations = [registration(n) for n in range(20)]
-    outcomes = await asyncio.gather(*(place_registration(r, deps) for r in registrations))
-    seated = [o for o in outcomes if isinstance(o, SeatAssignedV1)]
-    waiting = sorted(o.position for o in outcomes if not isinstance(o, SeatAssignedV1))
-    assert len(seated) == 3
-    assert waiting == list(range(1, 18))
-
-
-async def test_concurrent_redeliveries_make_one_decision(deps: Deps) -> None:
-    submitted = registration(1)
-    outcomes = await asyncio.gather(*(place_registration(submitted, deps) for _ in range(8)))
-    assert len({o.event_id for o in outcomes}) == 1
-    async with deps.store.transaction("tiny") as placements:
-        assert await placements.taken_seats() == {"tiny-1": 1}
-
-
-class FlakyBroker:
-    """Fails the first publish, as if the process died between the commit and the publish."""
+class RecordingBroker:
+    """Stands in for Kafka: records what is published; can fail the next `failures` publishes."""
 
     def __init__(self) -> None:
         self.published: list[Any] = []
-        self.failures = 1
+        self.failures = 0
 
     async def publish(self, message: Any, topic: str, **_: Any) -> None:
         if self.failures:
@@ -108,21 +40,123 @@ class FlakyBroker:
         self.published.append(message)
 
 
-async def test_publish_failure_after_commit_is_healed_by_redelivery(deps: Deps) -> None:
-    flaky = FlakyBroker()
-    crashy = Deps(
-        catalogue=deps.catalogue,
-        store=deps.store,
-        broker=cast(KafkaBroker, flaky),
-        clock=deps.clock,
+def make_deps(
+    store: SchedulerStore,
+    broker: RecordingBroker,
+    *,
+    capacities: tuple[int, ...] = (3, 2),
+    cap: int | None = None,
+    mode: str = "first_come",
+) -> Deps:
+    catalogue = parse_catalogue(yaml.safe_dump(small_catalogue(*capacities, cap=cap, mode=mode)))
+    clock = ManualClock(NOW)
+    relay = OutboxRelay(store, cast(KafkaBroker, broker), clock)
+    return Deps(catalogue, store, relay, clock, WaitlistPolicy())
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SchedulerStore]:
+    store = SchedulerStore(f"sqlite+aiosqlite:///{tmp_path / 'scheduler.sqlite3'}")
+    await store.create_tables()
+    yield store
+    await store.dispose()
+
+
+@pytest.fixture
+async def deps(store: SchedulerStore) -> Deps:
+    deps = make_deps(store, RecordingBroker())
+    await seed_catalogue(deps)
+    return deps
+
+
+def broker_of(deps: Deps) -> RecordingBroker:
+    return cast(RecordingBroker, deps.relay.broker)
+
+
+async def test_concurrent_registrations_never_overbook(deps: Deps) -> None:
+    registrations = [registration("s1", n=n) for n in range(20)]
+    await asyncio.gather(*(place_registration(r, deps) for r in registrations))
+    placed = [e for e in broker_of(deps).published if getattr(e, "registration_id", None)]
+    seated = [e for e in placed if isinstance(e, SeatAssignedV1)]
+    waiting = sorted(getattr(e, "position", 0) for e in placed if not isinstance(e, SeatAssignedV1))
+    assert len(seated) == 3
+    assert waiting == list(range(1, 18))
+
+
+async def test_concurrent_redeliveries_make_one_decision(deps: Deps) -> None:
+    submitted = registration("s1", n=1)
+    await asyncio.gather(*(place_registration(submitted, deps) for _ in range(8)))
+    placed = [e for e in broker_of(deps).published if getattr(e, "registration_id", None)]
+    assert len(placed) == 1
+    assert await deps.relay.pending() == 0
+
+
+async def test_a_failed_publish_leaves_the_events_in_the_outbox_until_the_relay_succeeds(
+    deps: Deps,
+) -> None:
+    broker = broker_of(deps)
+    before = len(broker.published)
+    broker.failures = 1
+    seated = registration("s1", n=1)
+    await place_registration(seated, deps)  # committed; the publish failed and was deferred
+    assert len(broker.published) == before
+    assert await deps.relay.pending() == 1
+    await deps.relay.flush()
+    assert [e.registration_id for e in broker.published[before:]] == [seated.registration_id]
+    assert await deps.relay.pending() == 0
+
+
+async def test_a_new_relay_after_a_crash_publishes_what_was_committed_in_order(
+    store: SchedulerStore, deps: Deps
+) -> None:
+    broker_of(deps).failures = 10_000  # Kafka is gone while these commit
+    waiting = [registration("s2", n=n) for n in range(4)]
+    for submitted in waiting:
+        await place_registration(submitted, deps)
+    await cancel_registration(_cancel(waiting[0]), deps)
+    restarted = make_deps(store, RecordingBroker())  # a new process on the same database
+    published = await restarted.relay.flush()
+    events = broker_of(restarted).published
+    assert published == len(events) == 7  # 4 decisions, released + cancelled, 1 offer
+    kinds = [(e.event_type, e.registration_id) for e in events]
+    assert kinds[:4] == [
+        ("seat.assigned", waiting[0].registration_id),
+        ("seat.assigned", waiting[1].registration_id),
+        ("registration.waitlisted", waiting[2].registration_id),
+        ("registration.waitlisted", waiting[3].registration_id),
+    ]
+    assert [k for k, _ in kinds[4:]] == ["seat.released", "registration.cancelled", "seat.offered"]
+    assert await restarted.relay.flush() == 0
+
+
+async def test_a_crash_between_publish_and_mark_republishes_the_same_event_id(
+    store: SchedulerStore, deps: Deps
+) -> None:
+    submitted = registration("s1", n=1)
+    broker_of(deps).failures = 1
+    await place_registration(submitted, deps)
+    crashing = make_deps(store, RecordingBroker())
+
+    async def crash(seq: int, now: Any) -> None:
+        raise RuntimeError("killed before the mark")
+
+    crashing.relay._mark = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        await crashing.relay.flush()
+    again = make_deps(store, RecordingBroker())
+    await again.relay.flush()
+    [first] = broker_of(crashing).published
+    [second] = broker_of(again).published
+    assert first == second  # same event id: consumers drop the duplicate
+
+
+def _cancel(submitted: RegistrationSubmittedV1) -> CancellationRequestedV1:
+    return CancellationRequestedV1(
+        event_id=uuid4(),
+        occurred_at=NOW,
+        correlation_id="corr-cancel",
+        producer="registration",
+        registration_id=submitted.registration_id,
+        programme_id="small",
+        requested_by="participant",
     )
-    submitted = registration(1)
-    with pytest.raises(KafkaConnectionError):
-        await place_registration(
-            submitted, crashy
-        )  # committed, not published: offset not committed
-    async with deps.store.transaction("tiny") as placements:
-        stored = await placements.find(submitted.registration_id)
-    redelivered = await place_registration(submitted, crashy)
-    assert flaky.published == [redelivered]
-    assert redelivered == stored

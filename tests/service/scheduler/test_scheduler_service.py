@@ -3,112 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
-from faststream import TestApp
-from faststream.kafka import KafkaBroker, TestKafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from pydantic import TypeAdapter
 from structlog.testing import capture_logs
 
 from services.scheduler.handlers import placement_event_id
-from services.scheduler.main import create_app
-from services.scheduler.settings import SchedulerSettings
-from services.scheduler.store import PlacementStore
 from shared import topics
-from shared.clock import ManualClock
-from shared.contracts import (
-    PlacementEvent,
-    Registrant,
-    RegistrationSubmittedV1,
-    RegistrationWaitlistedV1,
-    SeatAssignedV1,
-)
-from shared.kafka import make_broker, publish_event
+from shared.catalogue import load_catalogue
+from shared.contracts import RegistrationSubmittedV1, RegistrationWaitlistedV1, SeatAssignedV1
+from shared.kafka import publish_event
+from tests.service.scheduler.conftest import Scheduler, registration, start_scheduler
 
 pytestmark = pytest.mark.service
 
 SEED = Path(__file__).resolve().parents[3] / "deploy" / "seed" / "programmes.yaml"
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 PROGRAMME = "social-networks-lsg"
-placement_events: TypeAdapter[PlacementEvent] = TypeAdapter(PlacementEvent)
-
-
-@dataclass
-class Scheduler:
-    """A running scheduler and what it published."""
-
-    broker: KafkaBroker
-    database_url: str
-    placed: list[tuple[PlacementEvent, KafkaMessage]] = field(default_factory=list)
-    dead: list[KafkaMessage] = field(default_factory=list)
-
-    async def submit(self, registration: RegistrationSubmittedV1) -> PlacementEvent:
-        """Publish a registration and return the placement it produced."""
-        before = len(self.placed)
-        await publish_event(self.broker, topics.REGISTRATIONS, registration, key=PROGRAMME)
-        assert len(self.placed) == before + 1
-        return self.placed[-1][0]
-
-    async def taken(self, session_id: str) -> int:
-        """Seats taken in a session, read straight from the database."""
-        store = PlacementStore(self.database_url)
-        try:
-            async with store.transaction(PROGRAMME) as placements:
-                return (await placements.taken_seats()).get(session_id, 0)
-        finally:
-            await store.dispose()
-
-
-def registration(
-    *preferences: str, n: int = 0, programme: str = PROGRAMME
-) -> RegistrationSubmittedV1:
-    return RegistrationSubmittedV1(
-        event_id=uuid4(),
-        occurred_at=NOW,
-        correlation_id=f"corr-{uuid4()}",
-        producer="registration",
-        registration_id=uuid4(),
-        programme_id=programme,
-        registrant=Registrant(
-            full_name=f"Petra Testić {n}",
-            email=f"petra.{n}@example.org",
-            phone="+381601234567",
-            organisation="Opština Primer",
-        ),
-        preferences=preferences,
-    )
 
 
 @pytest.fixture
 async def scheduler(tmp_path: Path) -> AsyncIterator[Scheduler]:
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'scheduler.sqlite3'}"
-    settings = SchedulerSettings(
-        data_dir=tmp_path, catalogue_path=SEED, database_url=database_url, log_format="json"
-    )
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id="scheduler")
-    app = create_app(settings, clock=ManualClock(NOW), broker=broker, provision_topics=False)
-    running = Scheduler(broker, database_url)
-
-    @broker.subscriber(topics.PLACEMENTS, group_id="test-probe")
-    async def placements_probe(body: dict[str, Any], message: KafkaMessage) -> None:
-        running.placed.append((placement_events.validate_python(body), message))
-
-    @broker.subscriber(topics.dead_letter(topics.REGISTRATIONS), group_id="test-probe")
-    async def dead_letter_probe(body: dict[str, Any], message: KafkaMessage) -> None:
-        running.dead.append(message)
-
-    async with TestKafkaBroker(broker), TestApp(app):
+    async for running in start_scheduler(tmp_path, SEED, PROGRAMME):
         yield running
 
 
+def seed_registration(*preferences: str, n: int = 0) -> RegistrationSubmittedV1:
+    """A registrant of municipality n (the seed caps seats per municipality)."""
+    return registration(*preferences, n=n, programme=PROGRAMME, organisation=f"Opština {n}")
+
+
+def test_the_seed_caps_each_municipality_at_three_seats_a_training() -> None:
+    catalogue = load_catalogue(SEED)
+    trainings = [s for p in catalogue.programmes for s in p.sessions if s.phase == "training"]
+    assert {s.municipality_cap for s in trainings} == {3}
+
+
+async def test_a_fourth_registrant_of_one_city_goes_to_the_next_choice(
+    scheduler: Scheduler,
+) -> None:
+    placed = [
+        await scheduler.submit(
+            registration("sn-training-1", "sn-training-2", n=n, programme=PROGRAMME)
+        )
+        for n in range(4)
+    ]
+    sessions = [p.session.session_id for p in placed if isinstance(p, SeatAssignedV1)]
+    assert sessions == ["sn-training-1"] * 3 + ["sn-training-2"]
+
+
+async def test_every_seed_session_is_published_once_at_first_start(scheduler: Scheduler) -> None:
+    ids = sorted(s.session.session_id for s in scheduler.sessions)
+    assert len(ids) == 10
+    assert len(set(ids)) == 10
+    assert {s.revision for s in scheduler.sessions} == {1}
+    assert {s.status for s in scheduler.sessions} == {"scheduled"}
+    training = next(s for s in scheduler.sessions if s.session.session_id == "sn-training-1")
+    assert training.capacity == 24
+    assert training.registration_deadline == datetime(2027, 6, 1, 21, 59, tzinfo=UTC)
+
+
 async def test_registration_gets_a_seat_in_its_first_choice(scheduler: Scheduler) -> None:
-    submitted = registration("sn-training-3", "sn-training-1")
+    submitted = seed_registration("sn-training-3", "sn-training-1")
     placed = await scheduler.submit(submitted)
     assert isinstance(placed, SeatAssignedV1)
     assert placed.registration_id == submitted.registration_id
@@ -117,6 +74,7 @@ async def test_registration_gets_a_seat_in_its_first_choice(scheduler: Scheduler
     assert (placed.revision, placed.choice_rank, placed.reason) == (1, 1, "1st choice")
     assert placed.attendee == submitted.registrant
     assert (placed.correlation_id, placed.producer) == (submitted.correlation_id, "scheduler")
+    assert placed.event_id == placement_event_id(submitted.registration_id, 1)
     message = scheduler.placed[-1][1]
     assert message.correlation_id == submitted.correlation_id
     record = message.raw_message
@@ -124,45 +82,45 @@ async def test_registration_gets_a_seat_in_its_first_choice(scheduler: Scheduler
     assert record.key == str(submitted.registration_id).encode()
 
 
-async def test_redelivery_republishes_the_same_event_and_takes_no_second_seat(
-    scheduler: Scheduler,
-) -> None:
-    submitted = registration("sn-training-1")
-    first = await scheduler.submit(submitted)
+async def test_redelivery_makes_no_second_decision(scheduler: Scheduler) -> None:
+    submitted = seed_registration("sn-training-1")
+    await scheduler.submit(submitted)
     with capture_logs() as logs:
-        again = await scheduler.submit(submitted)
-    assert again == first
-    assert again.event_id == first.event_id
-    assert await scheduler.taken("sn-training-1") == 1
-    assert [entry["event"] for entry in logs] == ["placement.replayed"]
+        again = await scheduler.send(submitted)
+        retried = await scheduler.send(submitted.model_copy(update={"event_id": UUID(int=7)}))
+    assert again == []
+    assert retried == []
+    events = [entry["event"] for entry in logs]
+    assert events == ["message.duplicate", "registration.duplicate"]
+    assert await taken(scheduler, "sn-training-1") == 1
 
 
 async def test_full_session_sends_next_registrant_to_second_choice_then_waitlist(
     scheduler: Scheduler,
 ) -> None:
     for n in range(24):
-        await scheduler.submit(registration("sn-training-1", n=n))
-    second = await scheduler.submit(registration("sn-training-1", "sn-training-2", n=24))
+        await scheduler.submit(seed_registration("sn-training-1", n=n))
+    second = await scheduler.submit(seed_registration("sn-training-1", "sn-training-2", n=24))
     assert isinstance(second, SeatAssignedV1)
     assert (second.session.session_id, second.choice_rank) == ("sn-training-2", 2)
     assert second.reason == "2nd choice: 1st choice full"
     for n in range(25, 48):
-        await scheduler.submit(registration("sn-training-2", n=n))
-    waiting = await scheduler.submit(registration("sn-training-1", "sn-training-2", n=48))
+        await scheduler.submit(seed_registration("sn-training-2", n=n))
+    waiting = await scheduler.submit(seed_registration("sn-training-1", "sn-training-2", n=48))
     assert isinstance(waiting, RegistrationWaitlistedV1)
     assert (waiting.position, waiting.reason) == (1, "waitlisted: all 2 preferences full")
-    assert await scheduler.taken("sn-training-1") == 24
-    assert await scheduler.taken("sn-training-2") == 24
+    assert await taken(scheduler, "sn-training-1") == 24
+    assert await taken(scheduler, "sn-training-2") == 24
 
 
 async def test_logs_carry_ids_but_no_personal_data(scheduler: Scheduler) -> None:
-    submitted = registration("sn-training-1", n=7)
+    submitted = seed_registration("sn-training-1", n=7)
     with capture_logs() as logs:
         await scheduler.submit(submitted)
     assert [entry["event"] for entry in logs] == ["placement.assigned"]
     assert logs[0]["registration_id"] == str(submitted.registration_id)
     text = repr(logs)
-    for personal in ("Petra", "petra.7@example.org", "+381601234567", "Opština"):
+    for personal in ("Petra", "petra.7@example.org", "+381601234567", "Opština 7"):
         assert personal not in text
 
 
@@ -178,3 +136,10 @@ def test_event_ids_are_deterministic() -> None:
     registration_id = UUID("6f1c1d2e-9a43-4c55-8a8e-2b4c8f0d9e11")
     assert placement_event_id(registration_id, 1) == placement_event_id(registration_id, 1)
     assert placement_event_id(registration_id, 1) != placement_event_id(registration_id, 2)
+
+
+async def taken(scheduler: Scheduler, session_id: str) -> int:
+    """Seats held in a session, read straight from the database."""
+    async with scheduler.deps.store.transaction(PROGRAMME) as tx:
+        book = await tx.load_book(scheduler.deps.policy)
+    return len(book.holders(session_id))

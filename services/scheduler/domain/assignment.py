@@ -1,13 +1,29 @@
-"""First-come seat assignment: pure rules, no I/O, no clock (`now` is always a parameter)."""
+"""Seat assignment rules: pure, no I/O, no clock (`now` is always a parameter)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 DEFAULT_PHASE = "training"
 """With no preferences, a registrant may go to any in-person session of this phase."""
+
+LANGUAGE_FAMILIES = {"sr-Latn": "bcs", "sr-Cyrl": "bcs", "bs": "bcs", "en": "en"}
+"""Serbian in either script and Bosnian are one spoken language for a training room."""
+
+
+def speaks(registrant_language: str, session_language: str) -> bool:
+    """True when a registrant of `registrant_language` can follow a session in the other."""
+    family = LANGUAGE_FAMILIES.get
+    return family(registrant_language, registrant_language) == family(
+        session_language, session_language
+    )
+
+
+def municipality_key(organisation: str) -> str:
+    """The municipality a registrant counts against: case and spacing do not matter."""
+    return " ".join(organisation.casefold().split())
 
 
 @dataclass(frozen=True)
@@ -17,6 +33,7 @@ class Request:
     preferences: tuple[str, ...]
     unavailable_dates: frozenset[date]
     language: str
+    municipality: str = ""
 
 
 @dataclass(frozen=True)
@@ -32,15 +49,31 @@ class Offer:
     closes_at: datetime
     capacity: int
     taken: int
+    municipality_cap: int | None = None
+    municipalities: tuple[str, ...] = field(default=(), repr=False)
+    """The municipality of every seat holder, one entry per seat."""
 
-    def obstacle(self, request: Request, now: datetime) -> str | None:
-        """Why `request` cannot get a seat here right now, or None if it can."""
-        if now >= self.closes_at:
+    def obstacle(self, request: Request, now: datetime, *, late: bool = False) -> str | None:
+        """Why `request` cannot get a seat here right now, or None; `late` ignores the deadline."""
+        if now >= (self.starts_at if late else self.closes_at):
             return "registration closed"
+        return self.misfit(request) or self.room_for(request)
+
+    def misfit(self, request: Request) -> str | None:
+        """Why the session can never suit `request` (dates, language), or None."""
         if request.unavailable_dates.intersection(self.dates):
             return "clashes with unavailable dates"
+        if not speaks(request.language, self.language):
+            return "in another language"
+        return None
+
+    def room_for(self, request: Request) -> str | None:
+        """Why no seat is left for `request` (capacity, municipality cap), or None."""
         if self.taken >= self.capacity:
             return "full"
+        cap = self.municipality_cap
+        if cap is not None and self.municipalities.count(request.municipality) >= cap:
+            return "municipality cap reached"
         return None
 
 
@@ -58,27 +91,38 @@ class Decision:
         return self.session_id is None
 
 
-def assign(request: Request, offers: Sequence[Offer], now: datetime) -> Decision:
+def assign(
+    request: Request, offers: Sequence[Offer], now: datetime, *, late: bool = False
+) -> Decision:
     """Pick the best session the registrant can still get, or the waitlist."""
     if not request.preferences:
-        return _assign_any(request, offers, now)
+        return _assign_any(request, offers, now, late=late)
     by_id = {offer.session_id: offer for offer in offers}
     skipped: list[tuple[int, str]] = []
     for rank, session_id in enumerate(request.preferences, start=1):
         offer = by_id.get(session_id)
-        obstacle = "not offered" if offer is None else offer.obstacle(request, now)
+        obstacle = "not offered" if offer is None else offer.obstacle(request, now, late=late)
         if obstacle is None:
             return Decision(session_id, rank, _chosen(rank, skipped))
         skipped.append((rank, obstacle))
     return Decision(None, None, _waitlisted(skipped))
 
 
-def _assign_any(request: Request, offers: Sequence[Offer], now: datetime) -> Decision:
+def acceptable(request: Request, offer: Offer) -> bool:
+    """True when the registrant would take a seat here: a preference, or any default session."""
+    if request.preferences:
+        return offer.session_id in request.preferences
+    return offer.phase == DEFAULT_PHASE and offer.mode == "in_person"
+
+
+def _assign_any(
+    request: Request, offers: Sequence[Offer], now: datetime, *, late: bool
+) -> Decision:
     """No preferences: the earliest fitting in-person session, own language first."""
-    eligible = [o for o in offers if o.phase == DEFAULT_PHASE and o.mode == "in_person"]
+    eligible = [o for o in offers if acceptable(request, o)]
     eligible.sort(key=lambda o: (o.language != request.language, o.starts_at, o.session_id))
     for offer in eligible:
-        if offer.obstacle(request, now) is None:
+        if offer.obstacle(request, now, late=late) is None:
             return Decision(offer.session_id, None, "no preference: earliest free session")
     return Decision(None, None, "waitlisted: no preference and no fitting session is free")
 

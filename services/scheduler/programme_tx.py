@@ -1,0 +1,186 @@
+"""One programme's rows inside an open, serialised transaction."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.scheduler.domain import Book, Placement, Request, WaitlistPolicy
+from services.scheduler.tables import inbox, outbox, registrations, sessions
+from services.scheduler.views import slot_of
+from shared.catalogue import Session
+from shared.contracts import Event, Registrant
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    """A session as staff last left it."""
+
+    session: Session
+    status: str
+    revision: int
+
+    @property
+    def cancelled(self) -> bool:
+        """True once staff cancelled it."""
+        return self.status == "cancelled"
+
+
+class ProgrammeTx:
+    """Reads and writes of one programme; every write commits with the others or not at all."""
+
+    def __init__(self, conn: AsyncConnection, programme_id: str) -> None:
+        self.conn, self.programme_id = conn, programme_id
+
+    async def sessions(self) -> dict[str, StoredSession]:
+        """The programme's sessions by id."""
+        query = select(sessions).where(sessions.c.programme_id == self.programme_id)
+        rows = (await self.conn.execute(query)).mappings().all()
+        return {
+            row["session_id"]: StoredSession(
+                Session.model_validate_json(row["session_json"]), row["status"], row["revision"]
+            )
+            for row in rows
+        }
+
+    async def save_session(self, stored: StoredSession, now: datetime) -> None:
+        """Insert or replace a session."""
+        values = {
+            "programme_id": self.programme_id,
+            "status": stored.status,
+            "revision": stored.revision,
+            "session_json": stored.session.model_dump_json(),
+            "updated_at": now,
+        }
+        key = stored.session.id
+        found = await self.conn.execute(
+            update(sessions).where(sessions.c.session_id == key).values(**values)
+        )
+        if found.rowcount == 0:
+            await self.conn.execute(insert(sessions).values(session_id=key, **values))
+
+    async def load_book(self, policy: WaitlistPolicy) -> Book:
+        """The programme's sessions and placements, ready for the rules."""
+        slots = [
+            slot_of(s.session, cancelled=s.cancelled) for s in (await self.sessions()).values()
+        ]
+        query = select(registrations).where(registrations.c.programme_id == self.programme_id)
+        rows = (await self.conn.execute(query)).mappings().all()
+        return Book.of(slots, (_placement(row) for row in rows), policy)
+
+    async def add_placement(
+        self, placement: Placement, registrant: Registrant, correlation_id: str, now: datetime
+    ) -> None:
+        """Store a new registration's placement with the registrant's details."""
+        await self.conn.execute(
+            insert(registrations).values(
+                registration_id=placement.registration_id,
+                programme_id=self.programme_id,
+                arrival=placement.arrival,
+                registrant_json=registrant.model_dump_json(),
+                correlation_id=correlation_id,
+                **_columns(placement, now),
+            )
+        )
+
+    async def save_placement(self, placement: Placement, now: datetime) -> None:
+        """Store a changed placement."""
+        key = registrations.c.registration_id == placement.registration_id
+        await self.conn.execute(update(registrations).where(key).values(**_columns(placement, now)))
+
+    async def contact(self, registration_id: UUID) -> tuple[Registrant | None, str]:
+        """The registrant (None once erased) and the registration's correlation id."""
+        query = select(registrations.c.registrant_json, registrations.c.correlation_id).where(
+            registrations.c.registration_id == registration_id
+        )
+        registrant_json, correlation_id = (await self.conn.execute(query)).one()
+        registrant = (
+            None if registrant_json is None else Registrant.model_validate_json(registrant_json)
+        )
+        return registrant, str(correlation_id)
+
+    async def erase(self, registration_id: UUID) -> None:
+        """Remove a registrant's personal data, including every event stored about them."""
+        key = registrations.c.registration_id == registration_id
+        await self.conn.execute(update(registrations).where(key).values(registrant_json=None))
+        await self.conn.execute(delete(outbox).where(outbox.c.registration_id == registration_id))
+
+    async def enqueue(
+        self, event: Event, *, topic: str, key: str, registration_id: UUID | None = None
+    ) -> None:
+        """Write an event to the outbox; the relay publishes it after the commit."""
+        await self.conn.execute(
+            insert(outbox).values(
+                event_id=event.event_id,
+                topic=topic,
+                key=key,
+                registration_id=registration_id,
+                event_json=event.model_dump_json(),
+                created_at=event.occurred_at,
+            )
+        )
+
+    async def first_time(self, consumer: str, event_id: UUID, now: datetime) -> bool:
+        """Record that `consumer` handled `event_id`; False if it already had."""
+        query = select(inbox.c.event_id).where(
+            inbox.c.consumer == consumer, inbox.c.event_id == event_id
+        )
+        if (await self.conn.execute(query)).first() is not None:
+            return False
+        await self.conn.execute(
+            insert(inbox).values(consumer=consumer, event_id=event_id, processed_at=now)
+        )
+        return True
+
+
+def _columns(placement: Placement, now: datetime) -> dict[str, Any]:
+    request = placement.request
+    return {
+        "status": placement.status,
+        "session_id": placement.session_id,
+        "choice_rank": placement.rank,
+        "reason": placement.reason[:500],
+        "revision": placement.revision,
+        "expires_at": placement.expires_at,
+        "declined_json": json.dumps(sorted(placement.declined)),
+        "held_since": placement.held_since,
+        "request_json": json.dumps(
+            {
+                "preferences": list(request.preferences),
+                "unavailable_dates": sorted(d.isoformat() for d in request.unavailable_dates),
+                "language": request.language,
+                "municipality": request.municipality,
+            }
+        ),
+        "updated_at": now,
+    }
+
+
+def _placement(row: Any) -> Placement:
+    request = json.loads(row["request_json"])
+    return Placement(
+        registration_id=row["registration_id"],
+        arrival=row["arrival"],
+        request=Request(
+            preferences=tuple(request["preferences"]),
+            unavailable_dates=frozenset(
+                date.fromisoformat(d) for d in request["unavailable_dates"]
+            ),
+            language=request["language"],
+            municipality=request["municipality"],
+        ),
+        status=row["status"],
+        session_id=row["session_id"],
+        rank=row["choice_rank"],
+        reason=row["reason"],
+        revision=row["revision"],
+        expires_at=row["expires_at"],
+        declined=frozenset(json.loads(row["declined_json"])),
+        held_since=row["held_since"],
+    )
