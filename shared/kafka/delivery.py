@@ -113,9 +113,11 @@ class DeliveryGuard(BaseMiddleware):
             for k, v in (record.headers or ())
             if k != "correlation_id"
         }
+        group = getattr(self.context.get("handler_"), "group_id", None) or ""
         headers.update(
             {
                 "x-dead-letter-reason": reason[:1000],
+                "x-consumer-group": group,
                 "x-original-topic": record.topic,
                 "x-original-partition": str(record.partition),
                 "x-original-offset": str(record.offset),
@@ -131,4 +133,4 @@ class DeliveryGuard(BaseMiddleware):
             headers=headers,
             correlation_id=msg.correlation_id,
         )
-        log.error("message.dead_lettered", **where, attempts=attempts, reason=reason)
+        log.error("message.dead_lettered", **where, group=group, attempts=attempts, reason=reason)

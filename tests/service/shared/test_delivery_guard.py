@@ -64,6 +64,7 @@ async def test_persistent_failure_is_dead_lettered_with_reason_and_attempts() ->
     assert headers["x-attempts"] == "3"
     assert headers["x-dead-letter-reason"] == "RuntimeError: boom"
     assert headers["x-original-topic"] == "in"
+    assert headers["x-consumer-group"] == "t", "operators must see which consumer gave up"
     assert headers["correlation_id"] == "corr-9"
 
 
