@@ -78,6 +78,15 @@ class Child:
             assert self.process is not None
             os.killpg(self.process.pid, signum)
 
+    def kill(self) -> None:
+        """Kill the process group abruptly (SIGKILL), as a crash would, and reap it."""
+        if self.process is None:
+            return
+        self.signal(signal.SIGKILL)
+        self.process.wait(5)
+        if self._pump is not None:
+            self._pump.join(5)
+
     def stop(self, timeout: float = 15.0) -> None:
         """Ask the process to stop (SIGTERM), then kill it if it will not."""
         if self.process is None:

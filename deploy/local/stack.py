@@ -53,6 +53,8 @@ class LocalStack:
     kafka: LocalKafka | None = None
     children: dict[str, Child] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    extra_env: dict[str, str] = field(default_factory=dict)
+    """More environment for the services (e.g. rate limits for a benchmark); it wins over the rest."""
 
     @property
     def data_dir(self) -> Path:
@@ -82,6 +84,7 @@ class LocalStack:
             "LINK_SIGNING_SECRET": self._link_secret(),
             "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"services.{service}"])
@@ -139,11 +142,33 @@ class LocalStack:
             time.sleep(0.2)
         httpx.get(f"{self.api_url}/health", timeout=5).raise_for_status()
 
-    def _started(self, service: str) -> bool:
+    def _started(self, service: str, log_offset: int = 0) -> bool:
         path = self.log_path(service)
-        return path.exists() and '"service.started"' in path.read_text(
-            encoding="utf-8", errors="replace"
-        )
+        if not path.exists():
+            return False
+        with path.open("rb") as log:
+            log.seek(log_offset)
+            return b'"service.started"' in log.read()
+
+    def kill(self, name: str) -> None:
+        """Kill one part abruptly (SIGKILL), as a crash would; `restart` brings it back."""
+        self.children[name].kill()
+
+    def restart(self, name: str, timeout: float = 60.0) -> None:
+        """Start a stopped or killed service again with the same settings; wait until it is up."""
+        child = self.children[name]
+        if child.alive():
+            child.stop()
+        path = self.log_path(name)
+        offset = path.stat().st_size if path.exists() else 0
+        child.start()
+        deadline = time.monotonic() + timeout
+        while not self._started(name, offset):
+            if not child.alive():
+                raise RuntimeError(f"{name} exited early; see {path}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{name} not ready after {timeout:.0f}s")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         """Stop the services first, then the sinks, then Kafka; leave no process behind."""

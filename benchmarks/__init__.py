@@ -1,0 +1,1 @@
+"""End-to-end benchmarks on a real broker: `make bench` (python -m benchmarks)."""

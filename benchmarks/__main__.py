@@ -1,0 +1,209 @@
+"""`make bench`: the system's figures on loopback, next to a raw-relay ceiling on the same broker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from benchmarks.catalogue import write_catalogue
+from benchmarks.ceiling import run_ceiling
+from benchmarks.load import DecisionTail, drive, registrant, wait_for
+from benchmarks.sink import TimingSink
+from benchmarks.stats import percentile, rss_mib, table
+from deploy.kafka.launcher import LocalKafka
+from deploy.local.stack import SERVICES, LocalStack, StackSettings, free_port
+
+WORKERS = 32
+# One loopback address sends everything: lift the public form's abuse limits for the run.
+UNLIMITED = {"RATE_LIMIT_PER_ADDRESS": "100000000/minute", "RATE_LIMIT_PER_PERSON": "100000/minute"}
+Rows = list[tuple[str, str]]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The knobs; defaults are the issue's figures."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--registrations", type=int, default=2000, help="sustained-throughput run")
+    parser.add_argument("--rate", type=float, default=200.0, help="fixed rate of the latency run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
+    parser.add_argument("--opening-day", type=int, default=100_000, help="0 skips it")
+    parser.add_argument("--sessions", type=int, default=500)
+    parser.add_argument("--data-dir", type=Path, default=None, help="default: a temporary folder")
+    return parser.parse_args(argv)
+
+
+@contextmanager
+def system(
+    data_dir: Path, sink: TimingSink, *, sessions: int, capacity: int
+) -> Iterator[LocalStack]:
+    """A fresh broker and the three services, mailing into `sink`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    catalogue = write_catalogue(data_dir / "catalogue.yaml", sessions=sessions, capacity=capacity)
+    with LocalKafka(data_dir / "kafka") as kafka:
+        settings = StackSettings(
+            kafka_bootstrap_servers=kafka.bootstrap_servers,
+            smtp_host="127.0.0.1",
+            smtp_port=sink.port,
+            http_port=free_port(),
+            sms_sink_port=free_port(),
+            data_dir=data_dir / "stack",
+            catalogue_path=catalogue,
+        )
+        extra = {**UNLIMITED, "ADMIN_HTTP_PORT": str(free_port())}
+        with LocalStack(settings, extra_env=extra) as stack:
+            yield stack
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds, for the table."""
+    return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.0f} ms"
+
+
+def memory_rows(stack: LocalStack, when: str) -> Rows:
+    """Resident memory of each service now, and its peak."""
+    rows = []
+    for name in SERVICES:
+        process = stack.children[name].process
+        assert process is not None
+        now, peak = rss_mib(process.pid)
+        rows.append((f"RSS {name} ({when})", f"{now:.0f} MiB (peak {peak:.0f} MiB)"))
+    return rows
+
+
+async def throughput_and_latency(
+    stack: LocalStack, sink: TimingSink, args: argparse.Namespace
+) -> tuple[Rows, float]:
+    """Sustained throughput as fast as the API takes them, then latency at a fixed rate."""
+    bodies = [registrant("burst", i) for i in range(args.registrations)]
+    tail = DecisionTail(stack.env["KAFKA_BOOTSTRAP_SERVERS"])
+    await tail.start()
+    try:
+        submitted = await drive(stack.api_url, bodies, rate=None, workers=WORKERS)
+        accepted_at = time.perf_counter()
+        emails = list(submitted.posted_at)
+        await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=900)
+    finally:
+        await tail.stop()
+    started = min(submitted.posted_at.values())
+    finished = max(sink.accepted_at.get(e, math.nan) for e in emails)
+    ours = len(emails) / (finished - started)
+    decided = max(tail.decided_at.values()) - started
+    latencies = await latency_run(stack, sink, args)
+    rows: Rows = [
+        ("registrations (throughput run)", f"{len(emails)} accepted, {submitted.retries} retried"),
+        ("  stage: API accepted (POST -> 202)", f"{len(emails) / (accepted_at - started):.0f}/s"),
+        ("  stage: scheduler decided", f"{len(tail.decided_at) / decided:.0f}/s"),
+        ("sustained throughput, POST -> invite accepted", f"{ours:.0f} registrations/s"),
+        (
+            f"latency at {args.rate:.0f}/s for {args.seconds:.0f} s: p50",
+            ms(percentile(latencies, 50)),
+        ),
+        (f"latency at {args.rate:.0f}/s: p95", ms(percentile(latencies, 95))),
+        (f"latency at {args.rate:.0f}/s: p99", ms(percentile(latencies, 99))),
+    ]
+    return rows, ours
+
+
+async def latency_run(stack: LocalStack, sink: TimingSink, args: argparse.Namespace) -> list[float]:
+    """POST at a fixed rate; each latency runs from the POST to the SMTP sink accepting the invite."""
+    bodies = [registrant("paced", i) for i in range(int(args.rate * args.seconds))]
+    submitted = await drive(stack.api_url, bodies, rate=args.rate, workers=WORKERS * 4)
+    emails = list(submitted.posted_at)
+    await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=600)
+    return [sink.accepted_at[e] - submitted.posted_at[e] for e in emails if e in sink.accepted_at]
+
+
+async def ceiling_rows(stack: LocalStack, sink: TimingSink, count: int, ours: float) -> Rows:
+    """The raw relay on the same broker and sink, and our share of it."""
+    rate, latencies = await run_ceiling(stack.env["KAFKA_BOOTSTRAP_SERVERS"], sink, count)
+    return [
+        ("ceiling: raw aiokafka relay throughput", f"{rate:.0f} messages/s"),
+        (
+            "ceiling: relay latency p50 / p99",
+            f"{ms(percentile(latencies, 50))} / {ms(percentile(latencies, 99))}",
+        ),
+        ("our throughput / ceiling", f"{ours / rate:.2f}"),
+    ]
+
+
+async def opening_day(stack: LocalStack, sink: TimingSink, count: int) -> Rows:
+    """`count` registrations as fast as the API takes them; time until all decided and invited."""
+    tail = DecisionTail(stack.env["KAFKA_BOOTSTRAP_SERVERS"])
+    await tail.start()
+    try:
+        started = time.perf_counter()
+        submitted = await drive(
+            stack.api_url, [registrant("od", i) for i in range(count)], rate=None, workers=WORKERS
+        )
+        accepted_s = time.perf_counter() - started
+        await wait_for(
+            lambda: len(tail.decided_at) >= len(submitted.posted_at), within_s=3600, every_s=1
+        )
+        await wait_for(
+            lambda: sink.count_with("od-") >= len(tail.assigned), within_s=3600, every_s=1
+        )
+        done_s = time.perf_counter() - started
+    finally:
+        await tail.stop()
+    waitlisted = len(tail.decided_at) - len(tail.assigned)
+    return [
+        (
+            "opening day: registrations accepted",
+            f"{len(submitted.posted_at)} in {accepted_s:.0f} s ({len(submitted.posted_at) / accepted_s:.0f}/s)",
+        ),
+        ("opening day: assigned / waitlisted", f"{len(tail.assigned)} / {waitlisted}"),
+        ("opening day: until all decided and every invite sent", f"{done_s:.0f} s"),
+    ]
+
+
+async def main_async(args: argparse.Namespace, root: Path) -> Rows:
+    """Run every measurement; return the table's rows."""
+    rows: Rows = []
+    with TimingSink(free_port()) as sink:
+        with system(root / "steady", sink, sessions=args.sessions, capacity=1000) as stack:
+            measured, ours = await throughput_and_latency(stack, sink, args)
+            rows += measured + await ceiling_rows(stack, sink, args.registrations, ours)
+            rows += memory_rows(stack, "after the throughput runs")
+        if args.opening_day:
+            capacity = max(1, int(0.8 * args.opening_day / args.sessions))
+            with system(
+                root / "opening-day", sink, sessions=args.sessions, capacity=capacity
+            ) as stack:
+                rows += await opening_day(stack, sink, args.opening_day)
+                rows += memory_rows(stack, "after opening day")
+    rows.append(
+        (
+            "reminder scale (1,000,000 pending)",
+            "not yet measurable: no public interface to load the notifier's reminder store",
+        )
+    )
+    return rows
+
+
+def machine() -> str:
+    """CPUs and load, printed with the figures: other work on the machine skews them."""
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, load average {load}"
+
+
+def main() -> None:
+    """Print every figure as a markdown table."""
+    args = parse_args()
+    print(f"python -m benchmarks {' '.join(sys.argv[1:])}  ({machine()})", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        root = args.data_dir or Path(scratch)
+        started = time.perf_counter()
+        rows = asyncio.run(main_async(args, root))
+    print(table(rows))
+    print(f"\n(total benchmark time {time.perf_counter() - started:.0f} s; {machine()})")
+
+
+if __name__ == "__main__":
+    main()
