@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, event
+from sqlalchemy import DateTime, Dialect, Executable, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -47,3 +48,12 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def insert_if_absent(dialect_name: str, table: Table, values: dict[str, Any]) -> Executable:
+    """An INSERT that does nothing when the row exists (SQLite and PostgreSQL): race-free upserts."""
+    if dialect_name == "sqlite":
+        return sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    raise NotImplementedError(f"no insert-if-absent for {dialect_name}")

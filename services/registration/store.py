@@ -7,11 +7,12 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.registration.schemas import RegistrationStatus, StaffRegistration
 from services.registration.tables import Base, IdempotencyKeyRow, RegistrationRow
 from shared.contracts import RegistrationSubmittedV1
+from shared.db import insert_if_absent
 
 PERSONAL_FIELDS = ("full_name", "email", "phone", "organisation", "role")
 
@@ -38,15 +39,9 @@ class RegistrationStore:
         """Remember an accepted registration with its personal data (idempotent)."""
         person = event.registrant
         async with self.sessions.begin() as session:
-            row = await session.get(RegistrationRow, event.registration_id, with_for_update=True)
-            if row is None:
-                row = RegistrationRow(
-                    registration_id=event.registration_id,
-                    programme_id=event.programme_id,
-                    submitted_at=event.occurred_at,
-                    updated_at=event.occurred_at,
-                )
-                session.add(row)
+            row = await self._ensure_row(
+                session, event.registration_id, event.programme_id, event.occurred_at
+            )
             row.full_name, row.email, row.phone = person.full_name, person.email, person.phone
             row.organisation, row.role, row.language = (
                 person.organisation,
@@ -61,20 +56,34 @@ class RegistrationStore:
     async def record_status(self, status: RegistrationStatus) -> None:
         """Store the scheduler's decision unless a newer revision is already stored."""
         async with self.sessions.begin() as session:
-            row = await session.get(RegistrationRow, status.registration_id, with_for_update=True)
-            if row is None:
-                row = RegistrationRow(
-                    registration_id=status.registration_id,
-                    programme_id=status.programme_id,
-                    submitted_at=status.updated_at,
-                )
-                session.add(row)
-            elif row.revision > status.revision:
+            row = await self._ensure_row(
+                session, status.registration_id, status.programme_id, status.updated_at
+            )
+            if row.revision > status.revision:
                 return  # a redelivered older decision must not overwrite a newer one
             row.status, row.session_id = status.status, status.session_id
             row.waitlist_position, row.reason = status.waitlist_position, status.reason
             row.offer_expires_at, row.revision = status.offer_expires_at, status.revision
             row.updated_at = status.updated_at
+
+    @staticmethod
+    async def _ensure_row(
+        session: AsyncSession, registration_id: UUID, programme_id: str, at: datetime
+    ) -> RegistrationRow:
+        """The registration's row, inserted if absent first: the API and the placement consumer race."""
+        values = {
+            "registration_id": registration_id,
+            "programme_id": programme_id,
+            "submitted_at": at,
+            "updated_at": at,
+        }
+        dialect = session.get_bind().dialect.name
+        await session.execute(insert_if_absent(dialect, RegistrationRow.__table__, values))  # type: ignore[arg-type]
+        row = await session.get(
+            RegistrationRow, registration_id, with_for_update=True, populate_existing=True
+        )
+        assert row is not None
+        return row
 
     async def row(self, registration_id: UUID) -> RegistrationRow | None:
         """Return the stored record of a registration, or None."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
@@ -12,6 +13,7 @@ from services.registration.catalogue_store import PublishedSessions
 from services.registration.catalogue_view import CatalogueView
 from services.registration.idempotency import IdempotencyKeys, KeyReused
 from services.registration.link_uses import LinkUses
+from services.registration.schemas import RegistrationStatus
 from services.registration.store import RegistrationStore
 from shared.catalogue import load_catalogue
 from shared.contracts import Registrant, RegistrationSubmittedV1, SessionPublishedV1, envelope
@@ -106,5 +108,32 @@ async def test_keys_link_uses_and_published_sessions(engine_url: str) -> None:
         view = CatalogueView(catalogue)
         await sessions.replay(view)
         assert view.cancelled == {"sn-training-2"}
+    finally:
+        await engine.dispose()
+
+
+async def test_the_api_and_the_placement_consumer_may_create_the_same_record_at_once(
+    engine_url: str,
+) -> None:
+    engine = create_engine(engine_url)
+    store = RegistrationStore(engine)
+    try:
+        await store.create_tables()
+        for _ in range(10):
+            event = submitted(f"{uuid4().hex[:8]}@example.org", sms=False)
+            assigned = RegistrationStatus(
+                registration_id=event.registration_id,
+                programme_id=event.programme_id,
+                status="assigned",
+                session_id="sn-training-1",
+                reason="1st choice",
+                revision=1,
+                updated_at=NOW,
+            )
+            await asyncio.gather(store.record_submitted(event), store.record_status(assigned))
+            row = await store.row(event.registration_id)
+            assert row is not None
+            assert row.status == "assigned"
+            assert row.email == event.registrant.email
     finally:
         await engine.dispose()
