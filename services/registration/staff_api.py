@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 
 from services.registration import staff
 from services.registration.api import DepsParam, correlation_id
@@ -12,6 +13,7 @@ from services.registration.auth import require_staff
 from services.registration.export import registrations_csv
 from services.registration.schemas import (
     ErrorBody,
+    Identifier,
     RequestAccepted,
     RetentionReport,
     StaffRegistration,
@@ -23,9 +25,12 @@ router = APIRouter(
 )
 
 
+ProgrammeFilter = Annotated[Identifier | None, Query(description="Only this programme.")]
+
+
 @router.get("/registrations", response_model=list[StaffRegistration], summary="List registrations")
 async def list_registrations(
-    deps: DepsParam, programme_id: str | None = None
+    deps: DepsParam, programme_id: ProgrammeFilter = None
 ) -> list[StaffRegistration]:
     """Every registration with the person's data, oldest first."""
     return await deps.store.list_people(programme_id)
@@ -37,7 +42,7 @@ async def list_registrations(
     responses={200: {"content": {"text/csv": {}}}},
     summary="Export registrations as CSV",
 )
-async def export_registrations(deps: DepsParam, programme_id: str | None = None) -> Response:
+async def export_registrations(deps: DepsParam, programme_id: ProgrammeFilter = None) -> Response:
     """The same list as a CSV file."""
     body = registrations_csv(await deps.store.list_people(programme_id))
     name = f"registrations-{programme_id or 'all'}.csv"

@@ -102,10 +102,5 @@ def test_anonymous_requests_get_no_server_error(served: tuple[str, dict[str, Any
     assert fuzz_all(served, {}) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="finding for registration: GET /staff/registrations.csv?programme_id=<non-Latin-1> "
-    "answers 500 (the raw id goes into Content-Disposition); remove once programme_id is validated",
-)
 def test_staff_requests_get_no_server_error(served: tuple[str, dict[str, Any]]) -> None:
     assert fuzz_all(served, {"Authorization": f"Bearer {STAFF_TOKEN}"}) == []

@@ -199,3 +199,14 @@ async def test_retention_purges_only_programmes_ended_long_enough_ago(
         listed = (await registry.client.get("/staff/registrations", headers=STAFF)).json()
         assert [r["registration_id"] for r in listed] == [serbian]
         assert (await registry.client.get(f"/registrations/{bosnian}")).status_code == 404
+
+
+async def test_export_refuses_a_programme_id_that_could_break_the_file_name_header(
+    registry: Registry,
+) -> None:
+    for bad in ('x"; filename="evil.exe', "програм", "a\r\nX-Injected: 1"):
+        response = await registry.client.get(
+            "/staff/registrations.csv", params={"programme_id": bad}, headers=STAFF
+        )
+        assert response.status_code == 422, bad
+        assert response.json()["errors"][0]["field"] == "programme_id"
