@@ -9,6 +9,7 @@ from email.headerregistry import Address
 from uuid import UUID
 
 import icalendar
+from icalendar.parser import Parameters
 
 from services.notifier.folding import refold
 from services.notifier.notices import Notice
@@ -117,9 +118,13 @@ def _add_recurrence(vevent: icalendar.Event, tzid: str, days: tuple[LocalDay, ..
     vevent.add("rdate", periods, parameters={"TZID": tzid, "VALUE": "PERIOD"})
 
 
+class _QuotedNameParameters(Parameters):
+    """Always quote CN: unquoted, a name ending in a backslash would swallow the next parameter."""
+
+    always_quoted = (*Parameters.always_quoted, "CN")  # type: ignore[assignment]
+
+
 def _address(email: str, name: str, **params: str) -> icalendar.vCalAddress:
     address = icalendar.vCalAddress(f"mailto:{email}")
-    address.params["CN"] = name
-    for key, value in params.items():
-        address.params[key] = value
+    address.params = _QuotedNameParameters({"CN": name, **params})
     return address

@@ -68,10 +68,8 @@ def assert_harmless(message: EmailMessage, body: dict[str, Any], field: str) -> 
         assert attendees[0].params.get("CN") == body["full_name"].strip()
 
 
-KNOWN = {
-    ("full_name", "backslash"): "finding for the notifier: a CN ending in a backslash is written "
-    "unquoted, so `\\;` swallows PARTSTAT; remove once CN is always quoted",
-}
+KNOWN: dict[tuple[str, str], str] = {}
+"""Known findings, expected to fail until fixed: (field, injection) → the finding."""
 
 
 def cases() -> list[Any]:

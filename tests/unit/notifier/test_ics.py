@@ -150,6 +150,19 @@ def test_organizer_and_attendee_parameters(
     }
 
 
+@pytest.mark.parametrize("name", ["Ana\\", "Anić\\", "Ana;PARTSTAT=ACCEPTED", 'Ana"A"', "Ana:x,y"])
+def test_attendee_names_cannot_spill_into_other_parameters(
+    build: Callable[..., bytes], make_event: MakeEvent, name: str
+) -> None:
+    source = make_event()
+    attendee = source.attendee.model_copy(update={"full_name": name})
+    _, event = parse(build(source.model_copy(update={"attendee": attendee})))
+    params = dict(event["ATTENDEE"].params)
+    assert params["PARTSTAT"] == "NEEDS-ACTION"
+    assert params["RSVP"] == "TRUE"
+    assert set(params) == {"CN", "ROLE", "PARTSTAT", "RSVP"}
+
+
 def test_summary_location_description_round_trip_exactly(
     build: Callable[..., bytes], make_event: MakeEvent
 ) -> None:
