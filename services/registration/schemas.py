@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from services.registration.domain import normalise_phone
-from shared.contracts.people import Language, SingleLine
+from shared.contracts.people import Email, Language, SingleLine
 
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
@@ -23,7 +23,7 @@ class RegistrationRequest(BaseModel):
 
     programme_id: Identifier
     full_name: SingleLine
-    email: EmailStr = Field(max_length=254)
+    email: Email = Field(max_length=254)
     phone: str | None = Field(
         default=None, max_length=32, description="Any format; stored as E.164."
     )

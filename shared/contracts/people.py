@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from shared.contracts.envelope import Contract
 
@@ -13,6 +13,18 @@ Language = Literal["sr-Latn", "sr-Cyrl", "bs", "en"]
 
 E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 """A phone number normalised to E.164."""
+
+
+def _ascii_only(address: str) -> str:
+    if not address.isascii():
+        raise ValueError(
+            "use an address with Latin letters only: international addresses are not supported"
+        )
+    return address
+
+
+Email = Annotated[EmailStr, AfterValidator(_ascii_only)]
+"""An email address every SMTP server accepts (no SMTPUTF8 needed)."""
 
 SingleLine = Annotated[
     str,
@@ -27,7 +39,7 @@ class Registrant(Contract):
     """The person a registration is for, with how and whether to contact them."""
 
     full_name: SingleLine
-    email: EmailStr
+    email: Email
     phone: E164 | None = None
     organisation: SingleLine = Field(description="Municipality, city or institution.")
     role: SingleLine | None = None
@@ -40,4 +52,4 @@ class Trainer(Contract):
     """A trainer or mentor who leads a session."""
 
     full_name: SingleLine
-    email: EmailStr
+    email: Email

@@ -96,6 +96,7 @@ async def test_same_person_same_programme_same_id_and_one_event(api: Api) -> Non
     [
         ({"nickname": "mici"}, "nickname", "unknown field"),
         ({"email": "not-an-email"}, "email", "email"),
+        ({"email": "светлана@opstina.rs"}, "email", "Latin letters only"),
         ({"full_name": "Milica\r\nBcc: x@example.org"}, "full_name", "pattern"),
         ({"phone": "12"}, "phone", "phone number"),
         ({"programme_id": "no-such-programme"}, "programme_id", "unknown programme"),
