@@ -27,6 +27,13 @@ def banner(stack: LocalStack) -> str:
             f"  Email            : {smtp}",
             f"  SMS              : {stack.env['SMS_GATEWAY_URL']} (sink keeps them in {data / 'sms'})",
             f"  Logs             : {data / 'logs'}",
+            f"  Staff            : admin API {stack.admin_url}, registration API {stack.api_url}/staff",
+            "                     token: "
+            + (
+                "one of STAFF_API_TOKENS"
+                if stack.settings.staff_api_tokens
+                else f"export STAFF_API_TOKEN=$(cat {data / 'staff-api-token'})"
+            ),
             "  Try it:",
             f"    curl -s -X POST {stack.api_url}/registrations -H 'Content-Type: application/json' \\",
             "      -d @deploy/seed/sample-registration.json",

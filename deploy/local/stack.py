@@ -34,6 +34,8 @@ class StackSettings(BaseSettings):
     sms_sink_port: int = 8030
     catalogue_path: Path = Path("deploy/seed/programmes.yaml")
     link_signing_secret: str | None = None
+    staff_api_tokens: str | None = None
+    admin_http_port: int = 8010
 
 
 def free_port() -> int:
@@ -62,6 +64,11 @@ class LocalStack:
         return self.settings.data_dir.resolve()
 
     @property
+    def admin_url(self) -> str:
+        """Where the scheduler's staff admin API listens."""
+        return f"http://127.0.0.1:{self.settings.admin_http_port}"
+
+    @property
     def api_url(self) -> str:
         """Where the registration API listens."""
         return f"http://127.0.0.1:{self.settings.http_port}"
@@ -82,6 +89,9 @@ class LocalStack:
             "CATALOGUE_PATH": str(self.settings.catalogue_path.resolve()),
             "PUBLIC_BASE_URL": self.api_url,
             "LINK_SIGNING_SECRET": self._link_secret(),
+            "STAFF_API_TOKENS": self.settings.staff_api_tokens
+            or self._kept_secret("staff-api-token"),
+            "ADMIN_HTTP_PORT": str(self.settings.admin_http_port),
             "LOG_FORMAT": "json",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
@@ -92,9 +102,11 @@ class LocalStack:
 
     def _link_secret(self) -> str:
         """The configured secret, or one generated once and kept in the data folder."""
-        if self.settings.link_signing_secret:
-            return self.settings.link_signing_secret
-        path = self.data_dir / "link-signing-secret"
+        return self.settings.link_signing_secret or self._kept_secret("link-signing-secret")
+
+    def _kept_secret(self, name: str) -> str:
+        """A secret generated on first use and kept (owner-only) in the data folder."""
+        path = self.data_dir / name
         if not path.exists():
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)

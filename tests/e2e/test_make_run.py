@@ -56,12 +56,14 @@ def test_make_run_serves_a_registration_and_stops_cleanly(tmp_path: Path, repo_r
         **{
             k: v
             for k, v in os.environ.items()
-            if k not in ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_HOST", "SMS_GATEWAY_URL")
+            if k
+            not in ("KAFKA_BOOTSTRAP_SERVERS", "SMTP_HOST", "SMS_GATEWAY_URL", "STAFF_API_TOKENS")
         },
         "DATA_DIR": str(data_dir),
         "HTTP_PORT": str(http_port),
         "SMTP_PORT": str(free_port()),
         "SMS_SINK_PORT": str(free_port()),
+        "ADMIN_HTTP_PORT": str(admin_port := free_port()),
         "KAFKA_PORT": str(free_port()),
         "PYTHONUNBUFFERED": "1",
     }
@@ -88,6 +90,11 @@ def test_make_run_serves_a_registration_and_stops_cleanly(tmp_path: Path, repo_r
         while not list((data_dir / "mail").glob("*.eml")) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert list((data_dir / "mail").glob("*.eml")), "no invite captured"
+        token = (data_dir / "staff-api-token").read_text().strip()
+        sessions = f"http://127.0.0.1:{admin_port}/admin/programmes/social-networks-lsg/sessions"
+        assert httpx.get(sessions).status_code == 401
+        staff = httpx.get(sessions, headers={"Authorization": f"Bearer {token}"})
+        assert staff.status_code == 200, "make run's generated staff token opens the admin API"
     finally:
         runner.send_signal(signal.SIGINT)
         try:

@@ -43,6 +43,7 @@ def stack(
         smtp_port=free_port(),
         http_port=free_port(),
         sms_sink_port=free_port(),
+        admin_http_port=free_port(),
         data_dir=tmp_path_factory.mktemp("stack"),
         catalogue_path=repo_root / "deploy/seed/programmes.yaml",
     )
