@@ -141,6 +141,7 @@ async def commit_changes(
     always: set[UUID] | frozenset[UUID] = frozenset(),
 ) -> None:
     """Store every changed placement and write the events announcing the changes to the outbox."""
+    book.announce_moved_positions()
     changed = {c.registration_id for c in book.changes} | set(always)
     for registration_id in changed - set(stored):
         await tx.save_placement(book.placements[registration_id], now)

@@ -58,6 +58,9 @@ class Placement:
     """Order in which the seat (or offer) was taken: capacity cuts undo the latest first."""
 
 
+MOVED_ON_WAITLIST = "moved on the waitlist to position"
+
+
 @dataclass(frozen=True)
 class Change:
     """One step in a placement's history, to be announced as one event."""
@@ -91,15 +94,37 @@ class Book:
     placements: dict[UUID, Placement]
     policy: WaitlistPolicy = field(default_factory=WaitlistPolicy)
     changes: list[Change] = field(default_factory=list)
+    announced_positions: dict[UUID, int] = field(default_factory=dict)
+    """Each waitlisted registration's position as last announced (set when the book is loaded)."""
 
     @classmethod
     def of(
         cls, slots: Iterable[Slot], placements: Iterable[Placement], policy: WaitlistPolicy
     ) -> Book:
         """Build a book from stored sessions and placements."""
-        return cls(
+        book = cls(
             {s.session_id: s for s in slots}, {p.registration_id: p for p in placements}, policy
         )
+        book.announced_positions = book.positions()
+        return book
+
+    def positions(self) -> dict[UUID, int]:
+        """Every waitlisted registration's place in the queue, 1-based."""
+        return {p.registration_id: n for n, p in enumerate(self.waitlist(), start=1)}
+
+    def announce_moved_positions(self) -> None:
+        """Re-announce the waitlisted whose place in the queue moved since it was last announced."""
+        announced = dict(self.announced_positions)
+        for change in self.changes:
+            if change.kind == "waitlisted":
+                announced[change.registration_id] = change.position or 0
+        for registration_id, position in self.positions().items():
+            if announced.get(registration_id) != position:
+                moved = f"{MOVED_ON_WAITLIST} {position}"
+                self.record(
+                    self.placements[registration_id], "waitlisted", position=position, reason=moved
+                )
+        self.announced_positions = self.positions()
 
     def get(self, registration_id: UUID) -> Placement:
         """The placement of a registration, or `UnknownRegistration`."""
@@ -185,12 +210,13 @@ class Book:
         """Raise the revision and remember the change."""
         placement.revision += 1
         session_id = details.pop("session_id", placement.session_id)
+        reason = details.pop("reason", placement.reason)
         change = Change(
             placement.registration_id,
             placement.revision,
             kind,
             session_id=session_id,  # type: ignore[arg-type]
-            reason=placement.reason,
+            reason=reason,  # type: ignore[arg-type]
             **details,  # type: ignore[arg-type]
         )
         self.changes.append(change)

@@ -189,6 +189,14 @@ class SchedulerMachine(RuleBasedStateMachine):
         assert len({r for _, r in seats}) == len(seats)  # nobody holds two seats
 
     @invariant()
+    def the_last_announced_waitlist_position_is_the_true_one(self) -> None:
+        announced: dict[UUID, int] = {}
+        for event in self.broker.published:
+            if getattr(event, "event_type", None) == "registration.waitlisted":
+                announced[event.registration_id] = event.position
+        assert {r: announced.get(r) for r in self.book().positions()} == self.book().positions()
+
+    @invariant()
     def no_fitting_person_waits_while_a_seat_is_free(self) -> None:
         book = self.book()
         now = self.deps.clock.now()

@@ -117,7 +117,7 @@ async def test_a_new_relay_after_a_crash_publishes_what_was_committed_in_order(
     restarted = make_deps(store, RecordingBroker())  # a new process on the same database
     published = await restarted.relay.flush()
     events = broker_of(restarted).published
-    assert published == len(events) == 7  # 4 decisions, released + cancelled, 1 offer
+    assert published == len(events) == 8  # 4 decisions, released + cancelled, 1 offer, 1 move up
     kinds = [(e.event_type, e.registration_id) for e in events]
     assert kinds[:4] == [
         ("seat.assigned", waiting[0].registration_id),
@@ -125,7 +125,13 @@ async def test_a_new_relay_after_a_crash_publishes_what_was_committed_in_order(
         ("registration.waitlisted", waiting[2].registration_id),
         ("registration.waitlisted", waiting[3].registration_id),
     ]
-    assert [k for k, _ in kinds[4:]] == ["seat.released", "registration.cancelled", "seat.offered"]
+    assert [k for k, _ in kinds[4:]] == [
+        "seat.released",
+        "registration.cancelled",
+        "seat.offered",
+        "registration.waitlisted",  # waiting[3] moved up to position 1
+    ]
+    assert kinds[7][1] == waiting[3].registration_id
     assert await restarted.relay.flush() == 0
 
 

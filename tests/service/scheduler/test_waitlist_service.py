@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from services.scheduler.domain.book import MOVED_ON_WAITLIST
 from services.scheduler.tables import outbox, registrations
 from shared.contracts import (
+    PlacementEvent,
     RegistrationCancelledV1,
     RegistrationWaitlistedV1,
     SeatAssignedV1,
@@ -25,6 +27,18 @@ from tests.service.scheduler.conftest import (
 )
 
 pytestmark = pytest.mark.service
+
+
+def is_move(event: PlacementEvent) -> bool:
+    """A re-announced waitlist position (the queue moved), not a decision."""
+    return isinstance(event, RegistrationWaitlistedV1) and event.reason.startswith(
+        MOVED_ON_WAITLIST
+    )
+
+
+def decisions(events: list[PlacementEvent]) -> list[PlacementEvent]:
+    """The decisions among published events, without re-announced waitlist positions."""
+    return [e for e in events if not is_move(e)]
 
 
 async def fill_s1(
@@ -44,8 +58,12 @@ async def fill_s1(
 async def test_a_cancelled_seat_is_offered_to_the_first_waiting_then_accepted(
     small: Scheduler,
 ) -> None:
-    seated, first, _ = await fill_s1(small)
-    released, cancelled, offered = await small.send(small.cancellation(seated.registration_id))
+    seated, first, second = await fill_s1(small)
+    events = await small.send(small.cancellation(seated.registration_id))
+    released, cancelled, offered, moved = events
+    assert is_move(moved), "the second in the queue moved up: their status must say so"
+    assert isinstance(moved, RegistrationWaitlistedV1)
+    assert (moved.registration_id, moved.position, moved.revision) == (second.registration_id, 1, 2)
     assert isinstance(released, SeatReleasedV1)
     assert released.release_reason == "participant_cancelled"
     assert (released.revision, released.session.session_id) == (2, "s1")
@@ -64,8 +82,8 @@ async def test_a_cancelled_seat_is_offered_to_the_first_waiting_then_accepted(
 
 async def test_a_declined_offer_cascades_to_the_next_fitting_person(small: Scheduler) -> None:
     seated, first, second = await fill_s1(small)
-    *_, offered = await small.send(small.cancellation(seated.registration_id))
-    back, next_offer = await small.send(small.answer(offered, accepted=False))
+    *_, offered = decisions(await small.send(small.cancellation(seated.registration_id)))
+    back, next_offer = decisions(await small.send(small.answer(offered, accepted=False)))
     assert isinstance(back, RegistrationWaitlistedV1)
     assert back.registration_id == first.registration_id
     assert back.reason == "declined the offer for s1"
@@ -75,11 +93,11 @@ async def test_a_declined_offer_cascades_to_the_next_fitting_person(small: Sched
 
 async def test_a_lapsed_offer_cascades_on_the_tick(small: Scheduler) -> None:
     seated, first, second = await fill_s1(small)
-    *_, offered = await small.send(small.cancellation(seated.registration_id))
+    *_, offered = decisions(await small.send(small.cancellation(seated.registration_id)))
     small.clock.advance(timedelta(hours=47))
     assert await small.tick() == []
     small.clock.advance(timedelta(hours=1))
-    lapsed, next_offer = await small.tick()
+    lapsed, next_offer = decisions(await small.tick())
     assert isinstance(lapsed, RegistrationWaitlistedV1)
     assert lapsed.registration_id == first.registration_id
     assert lapsed.reason == "the offer for s1 lapsed"
@@ -91,7 +109,7 @@ async def test_a_lapsed_offer_cascades_on_the_tick(small: Scheduler) -> None:
 
 async def test_an_answer_to_an_old_offer_revision_is_ignored(small: Scheduler) -> None:
     seated, _, _ = await fill_s1(small)
-    *_, offered = await small.send(small.cancellation(seated.registration_id))
+    *_, offered = decisions(await small.send(small.cancellation(seated.registration_id)))
     stale = small.answer(offered, accepted=True).model_copy(update={"offer_revision": 1})
     assert await small.send(stale) == []
 
@@ -103,7 +121,7 @@ async def test_the_waitlist_skips_who_does_not_fit(small: Scheduler) -> None:
     english = await small.submit(registration("s1", n=3, language="en"))
     other = await small.submit(registration("s1", n=4))
     assert [type(p) for p in (clash, english)] == [RegistrationWaitlistedV1] * 2
-    *_, offered = await small.send(small.cancellation(seated.registration_id))
+    *_, offered = decisions(await small.send(small.cancellation(seated.registration_id)))
     assert isinstance(offered, SeatOfferedV1)
     assert offered.registration_id == other.registration_id
 
@@ -112,7 +130,7 @@ async def test_no_offer_within_the_cut_off_before_the_start(small: Scheduler) ->
     seated, _, _ = await fill_s1(small)
     s1_starts = datetime(2027, 6, 8, 8, 0, tzinfo=UTC)
     small.clock.advance(s1_starts - timedelta(hours=47) - NOW)
-    caused = await small.send(small.cancellation(seated.registration_id))
+    caused = decisions(await small.send(small.cancellation(seated.registration_id)))
     assert [type(e) for e in caused] == [SeatReleasedV1, RegistrationCancelledV1]
     assert await small.tick() == []
 
@@ -121,14 +139,14 @@ async def test_an_offer_expires_no_later_than_the_cut_off(small: Scheduler) -> N
     seated, _, _ = await fill_s1(small)
     s1_starts = datetime(2027, 6, 8, 8, 0, tzinfo=UTC)
     small.clock.advance(s1_starts - timedelta(hours=60) - NOW)
-    *_, offered = await small.send(small.cancellation(seated.registration_id))
+    *_, offered = decisions(await small.send(small.cancellation(seated.registration_id)))
     assert isinstance(offered, SeatOfferedV1)
     assert offered.expires_at == s1_starts - timedelta(hours=48)
 
 
 async def test_cancelling_twice_changes_nothing_the_second_time(small: Scheduler) -> None:
     seated, _, _ = await fill_s1(small)
-    await small.send(small.cancellation(seated.registration_id))
+    decisions(await small.send(small.cancellation(seated.registration_id)))
     assert await small.send(small.cancellation(seated.registration_id, by="staff")) == []
 
 
