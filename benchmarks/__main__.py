@@ -19,7 +19,8 @@ from benchmarks.load import DecisionTail, drive, registrant, wait_for
 from benchmarks.sink import TimingSink
 from benchmarks.stats import percentile, rss_mib, table
 from deploy.kafka.launcher import LocalKafka
-from deploy.local.stack import SERVICES, LocalStack, StackSettings, free_port
+from deploy.local.stack import SERVICES, LocalStack, StackSettings
+from deploy.ports import free_port
 
 WORKERS = 32
 # One loopback address sends everything: lift the public form's abuse limits for the run.

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from deploy.ports import free_port
 
 LOOPBACK = "127.0.0.1"
 
@@ -19,13 +20,6 @@ class BrokerPorts:
 
     port: int
     controller_port: int
-
-
-def free_port() -> int:
-    """Return a loopback TCP port that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 def write_atomically(path: Path, text: str) -> None:

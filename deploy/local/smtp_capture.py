@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import socket
 import uuid
 from datetime import UTC, datetime
 from email import policy
@@ -17,16 +16,11 @@ from typing import Any
 from aiosmtpd.controller import Controller
 
 from deploy.lifecycle import StartStop
+from deploy.ports import free_port
 from deploy.signals import wait_for_stop_signal
 from shared.logging import configure_logging, get_logger
 
 log = get_logger(__name__)
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
 
 
 def message_ref(message_id: str | None) -> str | None:
@@ -74,7 +68,7 @@ class SmtpCapture(StartStop):
         if self._controller is not None:
             return
         self.mail_dir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or _free_port(self.host)
+        self.port = self.port or free_port(self.host)
         handler = MailFolderHandler(self.mail_dir)
         self._controller = Controller(
             handler, hostname=self.host, port=self.port, enable_SMTPUTF8=True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -36,14 +35,6 @@ class StackSettings(BaseSettings):
     link_signing_secret: str | None = None
     staff_api_tokens: str | None = None
     admin_http_port: int = 8010
-
-
-def free_port() -> int:
-    """Ask the OS for a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass

@@ -7,13 +7,13 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from deploy.lifecycle import StartStop
+from deploy.ports import free_port
 
 SERVER_USER = "postgres"  # PostgreSQL refuses to run as root; Debian's package creates this user
 
@@ -35,14 +35,6 @@ def find_bin_dir() -> Path:
     raise PostgresLaunchError(
         "PostgreSQL is not installed: run `make setup` (apt-get install postgresql)"
     )
-
-
-def free_port() -> int:
-    """Ask the OS for a free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class LocalPostgres(StartStop):

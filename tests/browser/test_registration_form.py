@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,6 +12,7 @@ import pytest
 import uvicorn
 from faststream.kafka import TestKafkaBroker
 
+from deploy.ports import free_port
 from services.registration.main import create_app
 from services.registration.settings import RegistrationSettings
 from shared import topics
@@ -46,13 +46,6 @@ class Site:
 
     url: str
     published: list[RegistrationSubmittedV1] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

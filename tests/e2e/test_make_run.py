@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy.local.stack import free_port
+from deploy.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

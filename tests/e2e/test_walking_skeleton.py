@@ -14,7 +14,8 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from deploy.local.stack import SERVICES, LocalStack, StackSettings, free_port
+from deploy.local.stack import SERVICES, LocalStack, StackSettings
+from deploy.ports import free_port
 from shared.catalogue import load_catalogue
 
 pytestmark = pytest.mark.e2e

@@ -15,7 +15,8 @@ import httpx
 import yaml
 
 from deploy.kafka.launcher import LocalKafka
-from deploy.local.stack import LocalStack, StackSettings, free_port
+from deploy.local.stack import LocalStack, StackSettings
+from deploy.ports import free_port
 from shared.catalogue import load_catalogue
 from tests.faults.observe import Downstream, consumer_lag, downstream
 from tests.faults.smtp import ControlledSmtp

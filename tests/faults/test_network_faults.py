@@ -10,7 +10,7 @@ import pytest
 
 from deploy.kafka.config import LOOPBACK, server_properties, write_atomically
 from deploy.kafka.launcher import LocalKafka
-from deploy.local.stack import free_port
+from deploy.ports import free_port
 from tests.faults.harness import World, assert_exactly_once, running_world, settled, some_progress
 from tests.faults.observe import downstream
 from tests.faults.proxy import Mode, TcpProxy

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy.local.stack import LocalStack, StackSettings, free_port
+from deploy.local.stack import LocalStack, StackSettings
+from deploy.ports import free_port
 
 STAFF_TOKEN = "security-suite-staff-token-0123456789"
 

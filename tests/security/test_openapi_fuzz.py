@@ -17,7 +17,7 @@ from faststream.kafka import TestKafkaBroker
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from deploy.local.stack import free_port
+from deploy.ports import free_port
 from services.registration.main import create_app
 from services.registration.settings import RegistrationSettings
 from shared.kafka import make_broker

@@ -21,13 +21,14 @@ from aiosmtpd.controller import Controller
 from faststream import TestApp
 from pydantic import BaseModel
 
+from deploy.ports import free_port
 from services.notifier.main import create_app
 from services.notifier.settings import NotifierSettings
 from services.notifier.store import SqlNotificationStore
 from shared import topics
 from shared.contracts import SeatAssignedV1, SeatOfferedV1, SeatReleasedV1, SeatUpdatedV1
 from shared.kafka import make_broker, publish_event
-from tests.integration.notifier.test_smtp_adapter import Server, free_port
+from tests.integration.notifier.test_smtp_adapter import Server
 
 pytestmark = pytest.mark.integration
 SECRET = "integration-link-secret-0123456"

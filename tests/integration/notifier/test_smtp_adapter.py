@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from deploy.ports import free_port
 from services.notifier.ports import PermanentMailError, TransientMailError
 from services.notifier.smtp import SmtpConfig, SmtpMailer
 
@@ -46,13 +46,6 @@ class Server:
         self.received.append(envelope.original_content or envelope.content)
         self.sessions.append(id(session))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Servers:

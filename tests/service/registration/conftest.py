@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import pytest
 import uvicorn
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from deploy.ports import free_port
 from services.registration.main import create_app
 from services.registration.settings import RegistrationSettings
 from shared import topics
@@ -94,14 +94,6 @@ async def registry(make_registry: MakeRegistry) -> AsyncIterator[Registry]:
     """The app with default settings."""
     async with make_registry() as built:
         yield built
-
-
-def free_port() -> int:
-    """A free loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @asynccontextmanager

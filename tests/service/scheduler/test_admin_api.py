@@ -13,6 +13,7 @@ import pytest
 import yaml
 from structlog.testing import capture_logs
 
+from deploy.ports import free_port
 from services.scheduler import admin
 from services.scheduler.admin_api import create_admin_api
 from shared.contracts import (
@@ -180,12 +181,6 @@ async def test_loading_a_programme_file_adds_and_changes_sessions(
         "s2": 5,
         "s3": 3,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_the_command_line_tool_drives_the_running_admin_api(tmp_path: Path) -> None:
