@@ -11,11 +11,13 @@ from uuid import UUID
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.scheduler.book_cache import BookCache
 from services.scheduler.domain import Book, Placement, Request, WaitlistPolicy
-from services.scheduler.tables import inbox, outbox, registrations, sessions
+from services.scheduler.tables import inbox, outbox, programme_versions, registrations, sessions
 from services.scheduler.views import slot_of
 from shared.catalogue import Session
 from shared.contracts import Event, Registrant
+from shared.db import insert_if_absent
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,42 @@ class StoredSession:
 class ProgrammeTx:
     """Reads and writes of one programme; every write commits with the others or not at all."""
 
-    def __init__(self, conn: AsyncConnection, programme_id: str) -> None:
-        self.conn, self.programme_id = conn, programme_id
+    def __init__(
+        self, conn: AsyncConnection, programme_id: str, cache: BookCache | None = None
+    ) -> None:
+        self.conn, self.programme_id, self.cache = conn, programme_id, cache
+        self.version: int | None = None
+        self.bumped = False
+        self.book: Book | None = None
+        self.book_reusable = True
+
+    async def _current_version(self) -> int:
+        if self.version is None:
+            query = select(programme_versions.c.version).where(
+                programme_versions.c.programme_id == self.programme_id
+            )
+            self.version = (await self.conn.execute(query)).scalar_one_or_none() or 0
+        return self.version
+
+    async def _wrote(self, *, book_stays_valid: bool = True) -> None:
+        """Raise the programme's version once per transaction (it changes what a book would load)."""
+        self.book_reusable = self.book_reusable and book_stays_valid
+        if self.bumped:
+            return
+        version = await self._current_version()
+        row = {"programme_id": self.programme_id, "version": version}
+        await self.conn.execute(insert_if_absent(self.conn.dialect.name, programme_versions, row))
+        key = programme_versions.c.programme_id == self.programme_id
+        await self.conn.execute(update(programme_versions).where(key).values(version=version + 1))
+        self.version, self.bumped = version + 1, True
+
+    def keep_book(self) -> None:
+        """After the commit: cache the book if everything written was the book's own placements."""
+        book, version = self.book, self.version
+        if self.cache is None or book is None or version is None or not self.book_reusable:
+            return
+        if not book.changes:  # every change was written: memory and database agree
+            self.cache.put(self.programme_id, version, book)
 
     async def sessions(self) -> dict[str, StoredSession]:
         """The programme's sessions by id."""
@@ -51,6 +87,7 @@ class ProgrammeTx:
 
     async def save_session(self, stored: StoredSession, now: datetime) -> None:
         """Insert or replace a session."""
+        await self._wrote(book_stays_valid=False)
         values = {
             "programme_id": self.programme_id,
             "status": stored.status,
@@ -65,8 +102,16 @@ class ProgrammeTx:
         if found.rowcount == 0:
             await self.conn.execute(insert(sessions).values(session_id=key, **values))
 
-    async def load_book(self, policy: WaitlistPolicy) -> Book:
-        """The programme's sessions and placements, ready for the rules."""
+    async def load_book(self, policy: WaitlistPolicy, *, cached: bool = True) -> Book:
+        """The programme's sessions and placements, ready for the rules (from the cache if current)."""
+        version = await self._current_version()
+        book = self.cache.take(self.programme_id, version) if self.cache and cached else None
+        if book is None or book.policy is not policy:
+            book = await self._load_book(policy)
+        self.book = book
+        return book
+
+    async def _load_book(self, policy: WaitlistPolicy) -> Book:
         slots = [
             slot_of(s.session, cancelled=s.cancelled) for s in (await self.sessions()).values()
         ]
@@ -78,6 +123,7 @@ class ProgrammeTx:
         self, placement: Placement, registrant: Registrant, correlation_id: str, now: datetime
     ) -> None:
         """Store a new registration's placement with the registrant's details."""
+        await self._wrote()
         await self.conn.execute(
             insert(registrations).values(
                 registration_id=placement.registration_id,
@@ -91,6 +137,7 @@ class ProgrammeTx:
 
     async def save_placement(self, placement: Placement, now: datetime) -> None:
         """Store a changed placement."""
+        await self._wrote()
         key = registrations.c.registration_id == placement.registration_id
         await self.conn.execute(update(registrations).where(key).values(**_columns(placement, now)))
 
@@ -107,6 +154,7 @@ class ProgrammeTx:
 
     async def erase(self, registration_id: UUID) -> None:
         """Remove a registrant's personal data, including every event stored about them."""
+        await self._wrote(book_stays_valid=False)
         key = registrations.c.registration_id == registration_id
         await self.conn.execute(update(registrations).where(key).values(registrant_json=None))
         await self.conn.execute(delete(outbox).where(outbox.c.registration_id == registration_id))

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.scheduler.book_cache import BookCache
 from services.scheduler.programme_tx import ProgrammeTx
 from services.scheduler.tables import metadata
 from shared.db import create_engine
@@ -29,6 +30,7 @@ class SchedulerStore:
     def __init__(self, url: str) -> None:
         self.engine: AsyncEngine = create_engine(url)
         self.dialect = self.engine.dialect.name
+        self.books = BookCache()
         if self.dialect == "sqlite":
             _begin_immediate(self.engine)
 
@@ -48,7 +50,9 @@ class SchedulerStore:
         """A serialised unit of work on one programme; commits on success, rolls back on error."""
         async with self.engine.begin() as conn:
             await self._lock(conn, f"scheduler:{programme_id}")
-            yield ProgrammeTx(conn, programme_id)
+            tx = ProgrammeTx(conn, programme_id, self.books)
+            yield tx
+        tx.keep_book()  # only reached once the commit succeeded
 
     @asynccontextmanager
     async def relay_lease(self) -> AsyncIterator[bool]:

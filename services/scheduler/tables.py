@@ -59,3 +59,10 @@ inbox = Table(
     Column("event_id", Uuid, primary_key=True),
     Column("processed_at", UtcDateTime(), nullable=False),
 )
+
+programme_versions = Table(
+    "programme_versions",
+    metadata,
+    Column("programme_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),  # +1 by every transaction that writes the book
+)

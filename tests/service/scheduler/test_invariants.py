@@ -69,12 +69,28 @@ class SchedulerMachine(RuleBasedStateMachine):
         self.folder.cleanup()
 
     def book(self) -> Book:
+        """The book as stored, loaded fresh from the database (never the cache)."""
+
         async def load() -> Book:
             async with self.store.transaction("small") as tx:
-                return await tx.load_book(self.deps.policy)
+                return await tx.load_book(self.deps.policy, cached=False)
 
         book: Book = self.run(load())
         return book
+
+    @invariant()
+    def the_cached_book_is_the_stored_one(self) -> None:
+        async def both() -> tuple[Book, Book]:
+            async with self.store.transaction("small") as tx:
+                fresh = await tx.load_book(self.deps.policy, cached=False)
+            async with self.store.transaction("small") as tx:
+                return fresh, await tx.load_book(self.deps.policy)
+
+        fresh, cached = self.run(both())
+        assert cached.placements == fresh.placements
+        assert cached.slots == fresh.slots
+        assert cached.announced_positions == fresh.announced_positions
+        assert not cached.changes
 
     @rule(
         preferences=st.lists(st.sampled_from(SESSIONS), max_size=3, unique=True),

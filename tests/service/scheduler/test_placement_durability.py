@@ -166,3 +166,24 @@ def _cancel(submitted: RegistrationSubmittedV1) -> CancellationRequestedV1:
         programme_id="small",
         requested_by="participant",
     )
+
+
+async def test_a_replica_never_decides_on_a_book_another_replica_has_changed(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
+    first, second = SchedulerStore(url), SchedulerStore(url)
+    await first.create_tables()
+    try:
+        a = make_deps(first, RecordingBroker(), capacities=(2,))
+        b = make_deps(second, RecordingBroker(), capacities=(2,))
+        await seed_catalogue(a)
+        await place_registration(registration("s1", n=1), a)  # a caches its book
+        await place_registration(registration("s1", n=2), b)  # b takes the last seat
+        await place_registration(registration("s1", n=3), a)  # a must not reuse its cached book
+        events = broker_of(a).published + broker_of(b).published
+        seats = [e for e in events if isinstance(e, SeatAssignedV1)]
+        assert len(seats) == 2, "a stale cached book would overbook the session"
+    finally:
+        await first.dispose()
+        await second.dispose()
