@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +19,13 @@ from services.scheduler.views import slot_of
 from shared.catalogue import Session
 from shared.contracts import Event, Registrant
 from shared.db import insert_if_absent
+
+
+@functools.lru_cache(maxsize=16384)
+def parse_session(session_json: str) -> Session:
+    """Parse a stored session once per distinct text: sessions are frozen, and every decision
+    reads all of the programme's sessions (500 on an opening day)."""
+    return Session.model_validate_json(session_json)
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class ProgrammeTx:
         rows = (await self.conn.execute(query)).mappings().all()
         return {
             row["session_id"]: StoredSession(
-                Session.model_validate_json(row["session_json"]), row["status"], row["revision"]
+                parse_session(row["session_json"]), row["status"], row["revision"]
             )
             for row in rows
         }

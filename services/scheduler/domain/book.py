@@ -151,7 +151,9 @@ class Book:
 
     def offer(self, slot: Slot) -> Offer:
         """The session as the assignment rules see it, with the seats held now."""
-        holders = self.holders(slot.session_id)
+        return self._offer(slot, self.holders(slot.session_id))
+
+    def _offer(self, slot: Slot, holders: list[Placement]) -> Offer:
         return Offer(
             session_id=slot.session_id,
             phase=slot.phase,
@@ -167,8 +169,13 @@ class Book:
         )
 
     def offers(self) -> list[Offer]:
-        """Every session still running, as the assignment rules see it."""
-        return [self.offer(s) for s in self.slots.values() if not s.cancelled]
+        """Every session still running, as the assignment rules see it (one pass over placements)."""
+        held: dict[str, list[Placement]] = {}
+        for placement in self.placements.values():
+            if placement.status in HELD and placement.session_id is not None:
+                held.setdefault(placement.session_id, []).append(placement)
+        running = (s for s in self.slots.values() if not s.cancelled)
+        return [self._offer(s, held.get(s.session_id, [])) for s in running]
 
     def next_arrival(self) -> int:
         """The arrival number of the next new registration."""
