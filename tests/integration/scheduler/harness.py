@@ -8,10 +8,10 @@ import signal
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import yaml
@@ -109,23 +109,31 @@ async def prepare_topics(bootstrap: str) -> None:
     await ensure_topics(bootstrap)
 
 
-async def read_placements(bootstrap: str) -> list[PlacementEvent]:
-    """Everything on the placements topic, from the beginning to the current end."""
+T = TypeVar("T")
+
+
+async def read_topic(bootstrap: str, topic: str, parse: Callable[[bytes], T]) -> list[T]:
+    """Every record of `topic`, parsed, from the beginning to the current end."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        parts = [TopicPartition(topics.PLACEMENTS, p) for p in range(3)]
+        parts = [TopicPartition(topic, p) for p in range(3)]
         consumer.assign(parts)
         await consumer.seek_to_beginning(*parts)
         ends = await consumer.end_offsets(parts)
-        found: list[PlacementEvent] = []
+        found: list[T] = []
         while [p for p in parts if await consumer.position(p) < ends[p]]:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
-                found.extend(placement_events.validate_json(r.value) for r in records if r.value)
+                found.extend(parse(r.value) for r in records if r.value)
         return found
     finally:
         await consumer.stop()
+
+
+async def read_placements(bootstrap: str) -> list[PlacementEvent]:
+    """Everything on the placements topic, from the beginning to the current end."""
+    return await read_topic(bootstrap, topics.PLACEMENTS, placement_events.validate_json)
 
 
 async def lag(bootstrap: str, group: str = "scheduler") -> int:

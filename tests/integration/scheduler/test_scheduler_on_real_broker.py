@@ -13,7 +13,6 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from services.scheduler.handlers import place_registration
 from services.scheduler.sessions import seed_catalogue
@@ -28,6 +27,7 @@ from tests.integration.scheduler.harness import (
     prepare_topics,
     publish,
     read_placements,
+    read_topic,
     scheduler_env,
     settled,
     unpublished,
@@ -110,22 +110,8 @@ async def test_kill_9_mid_stream_restart_and_redelivery_lose_and_double_nothing(
 
 
 async def catalogue_events(bootstrap: str) -> list[SessionPublishedV1]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(topics.CATALOGUE, p) for p in range(3)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        found: list[SessionPublishedV1] = []
-        while [p for p in parts if await consumer.position(p) < ends[p]]:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(
-                    SessionPublishedV1.model_validate_json(r.value) for r in records if r.value
-                )
-        return found
-    finally:
-        await consumer.stop()
+    """Everything on the catalogue topic, from the beginning to the current end."""
+    return await read_topic(bootstrap, topics.CATALOGUE, SessionPublishedV1.model_validate_json)
 
 
 async def test_the_outbox_publishes_what_was_committed_before_a_crash(
