@@ -9,7 +9,9 @@ that transaction committed, so a rolled-back change never survives in memory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from services.scheduler.domain import Book
 
@@ -18,6 +20,7 @@ from services.scheduler.domain import Book
 class _Entry:
     version: int
     book: Book
+    sessions: Mapping[str, Any]
 
 
 class BookCache:
@@ -26,11 +29,13 @@ class BookCache:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
 
-    def take(self, programme_id: str, version: int) -> Book | None:
-        """Check out the cached book if it is still at `version`; it is gone from the cache."""
+    def take(self, programme_id: str, version: int) -> tuple[Book, Mapping[str, Any]] | None:
+        """Check out the cached book and stored sessions if still at `version`; they leave the cache."""
         entry = self._entries.pop(programme_id, None)
-        return entry.book if entry is not None and entry.version == version else None
+        if entry is None or entry.version != version:
+            return None
+        return entry.book, entry.sessions
 
-    def put(self, programme_id: str, version: int, book: Book) -> None:
-        """Keep a committed book."""
-        self._entries[programme_id] = _Entry(version, book)
+    def put(self, programme_id: str, version: int, book: Book, sessions: Mapping[str, Any]) -> None:
+        """Keep a committed book with the stored sessions it was built from."""
+        self._entries[programme_id] = _Entry(version, book, sessions)

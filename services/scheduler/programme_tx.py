@@ -53,6 +53,7 @@ class ProgrammeTx:
         self.bumped = False
         self.book: Book | None = None
         self.book_reusable = True
+        self._sessions: dict[str, StoredSession] | None = None
 
     async def _current_version(self) -> int:
         if self.version is None:
@@ -79,23 +80,26 @@ class ProgrammeTx:
         book, version = self.book, self.version
         if self.cache is None or book is None or version is None or not self.book_reusable:
             return
-        if not book.changes:  # every change was written: memory and database agree
-            self.cache.put(self.programme_id, version, book)
+        if not book.changes and self._sessions is not None:  # memory and database agree
+            self.cache.put(self.programme_id, version, book, self._sessions)
 
     async def sessions(self) -> dict[str, StoredSession]:
-        """The programme's sessions by id."""
-        query = select(sessions).where(sessions.c.programme_id == self.programme_id)
-        rows = (await self.conn.execute(query)).mappings().all()
-        return {
-            row["session_id"]: StoredSession(
-                parse_session(row["session_json"]), row["status"], row["revision"]
-            )
-            for row in rows
-        }
+        """The programme's sessions by id (read once per transaction, or taken with the book)."""
+        if self._sessions is None:
+            query = select(sessions).where(sessions.c.programme_id == self.programme_id)
+            rows = (await self.conn.execute(query)).mappings().all()
+            self._sessions = {
+                row["session_id"]: StoredSession(
+                    parse_session(row["session_json"]), row["status"], row["revision"]
+                )
+                for row in rows
+            }
+        return dict(self._sessions)
 
     async def save_session(self, stored: StoredSession, now: datetime) -> None:
         """Insert or replace a session."""
         await self._wrote(book_stays_valid=False)
+        self._sessions = None
         values = {
             "programme_id": self.programme_id,
             "status": stored.status,
@@ -113,8 +117,10 @@ class ProgrammeTx:
     async def load_book(self, policy: WaitlistPolicy, *, cached: bool = True) -> Book:
         """The programme's sessions and placements, ready for the rules (from the cache if current)."""
         version = await self._current_version()
-        book = self.cache.take(self.programme_id, version) if self.cache and cached else None
-        if book is None or book.policy is not policy:
+        taken = self.cache.take(self.programme_id, version) if self.cache and cached else None
+        if taken is not None and taken[0].policy is policy:
+            book, self._sessions = taken[0], dict(taken[1])
+        else:
             book = await self._load_book(policy)
         self.book = book
         return book

@@ -1,10 +1,13 @@
-"""The scheduler's Kafka edge: everything on the registrations stream, one handler per kind."""
+"""The scheduler's Kafka edge: the registrations stream, consumed in batches."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 
 from services.scheduler import handlers
 from shared import topics
@@ -15,7 +18,10 @@ from shared.contracts import (
     RegistrationStreamEvent,
     RegistrationSubmittedV1,
 )
-from shared.kafka import subscriber_options
+from shared.kafka import batch_subscriber_options, consume_batch
+
+STREAM: TypeAdapter[RegistrationStreamEvent] = TypeAdapter(RegistrationStreamEvent)
+BATCH_SIZE = 200
 
 
 async def route(event: RegistrationStreamEvent, deps: handlers.Deps) -> None:
@@ -34,10 +40,15 @@ async def route(event: RegistrationStreamEvent, deps: handlers.Deps) -> None:
 def register(broker: KafkaBroker, deps: Callable[[], handlers.Deps]) -> None:
     """Subscribe the scheduler to the registrations stream; `deps` yields the started runtime."""
 
-    async def on_registration_stream(event: RegistrationStreamEvent) -> None:
-        await route(event, deps())
+    async def on_registration_batch(_: list[bytes], message: KafkaMessage) -> None:
+        started = deps()
+        await consume_batch(
+            message.raw_message,
+            STREAM,
+            handle_many=functools.partial(handlers.handle_batch, deps=started),
+            handle_one=functools.partial(route, deps=started),
+        )
 
-    # Applied as a call, not `@`: `**subscriber_options(...)` hides the overloads from mypy.
-    broker.subscriber(topics.REGISTRATIONS, **subscriber_options(handlers.SERVICE))(
-        on_registration_stream
-    )
+    options = batch_subscriber_options(handlers.SERVICE, max_records=BATCH_SIZE)
+    # Applied as a call, not `@`: `**options` hides the overloads from mypy.
+    broker.subscriber(topics.REGISTRATIONS, **options)(on_registration_batch)

@@ -1,5 +1,6 @@
 """The Kafka delivery policy, written once: producer durability, commit-after-success, retry, dead-letter."""
 
+from shared.kafka.batches import batch_subscriber_options, consume_batch
 from shared.kafka.broker import make_broker, subscriber_options
 from shared.kafka.delivery import DeliveryGuard, PermanentError
 from shared.kafka.publishing import publish_event
@@ -9,6 +10,8 @@ __all__ = [
     "DeliveryGuard",
     "PermanentError",
     "RetryPolicy",
+    "batch_subscriber_options",
+    "consume_batch",
     "make_broker",
     "publish_event",
     "subscriber_options",

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from aiokafka import ConsumerRecord
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.message import StreamMessage
 from pydantic import ValidationError
@@ -34,12 +38,112 @@ def describe_validation_error(error: ValidationError) -> str:
     return "invalid event: " + "; ".join(parts)
 
 
+def where_of(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:
+    """A record's coordinates, for log lines."""
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+
+
+@contextmanager
+def correlated(correlation_id: str | None) -> Iterator[None]:
+    """Bind a message's correlation id to every log line written while it is handled."""
+    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+    try:
+        yield
+    finally:
+        structlog.contextvars.unbind_contextvars("correlation_id")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The retry and dead-letter policy for one consumer group, applied to one record at a time."""
+
+    policy: RetryPolicy
+    sleep: Sleep
+    rng: Callable[[], float]
+    broker: Any
+    group: str
+
+    async def run(
+        self, handle: Callable[[], Awaitable[Any]], record: ConsumerRecord[Any, Any]
+    ) -> Any:
+        """Run `handle` for `record`, retrying with backoff, then dead-letter it; never drop it."""
+        for attempt in range(1, self.policy.attempts + 1):
+            try:
+                return await handle()
+            except ValidationError as error:
+                return await self.dead_letter(record, describe_validation_error(error), attempt)
+            except PermanentError as error:
+                return await self.dead_letter(record, redact_text(str(error)), attempt)
+            except Exception as error:
+                reason = f"{type(error).__name__}: {redact_text(str(error))}"
+                if attempt == self.policy.attempts:
+                    return await self.dead_letter(record, reason, attempt)
+                delay = self.policy.delay(attempt, self.rng)
+                log.warning(
+                    "message.retry",
+                    **where_of(record),
+                    attempt=attempt,
+                    delay_s=round(delay, 3),
+                    error=reason,
+                )
+                await self.sleep(delay)
+        return None
+
+    async def dead_letter(
+        self, record: ConsumerRecord[Any, Any], reason: str, attempts: int
+    ) -> None:
+        """Publish the record to `<topic>.dlq` with why; if that fails, raise (no commit)."""
+        headers = {
+            k: v.decode(errors="replace")
+            for k, v in (record.headers or ())
+            if k != "correlation_id"
+        }
+        headers.update(
+            {
+                "x-dead-letter-reason": reason[:1000],
+                "x-consumer-group": self.group,
+                "x-original-topic": record.topic,
+                "x-original-partition": str(record.partition),
+                "x-original-offset": str(record.offset),
+                "x-attempts": str(attempts),
+            }
+        )
+        correlation_id = dict(record.headers or ()).get("correlation_id", b"").decode() or None
+        await self.broker.publish(
+            record.value,
+            topics.dead_letter(record.topic),
+            key=record.key,
+            headers=headers,
+            correlation_id=correlation_id,
+        )
+        log.error(
+            "message.dead_lettered",
+            **where_of(record),
+            group=self.group,
+            attempts=attempts,
+            reason=reason,
+        )
+
+
+_in_charge: ContextVar[Delivery | None] = ContextVar("delivery_in_charge", default=None)
+
+
+def delivery_in_charge() -> Delivery:
+    """The delivery policy of the batch being handled (set by the DeliveryGuard around it)."""
+    delivery = _in_charge.get()
+    if delivery is None:
+        raise RuntimeError("no DeliveryGuard is handling a batch here")
+    return delivery
+
+
 class DeliveryGuard(BaseMiddleware):
     """Retry a failing handler with backoff, then dead-letter; never let a message vanish.
 
     Commit-after-success comes from the subscriber's ack policy (see `subscriber_options`):
     when this guard returns, the offset is committed; if even dead-lettering fails it raises,
-    and the message is sought back and redelivered.
+    and the message is sought back and redelivered. A batch is handed to its handler whole,
+    with this policy in charge (`delivery_in_charge`), for it to apply per record
+    (`shared.kafka.batches`).
     """
 
     def __init__(
@@ -70,67 +174,13 @@ class DeliveryGuard(BaseMiddleware):
         self, call_next: Callable[..., Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
         """Run the handler under the retry and dead-letter policy."""
-        record = msg.raw_message
-        structlog.contextvars.bind_contextvars(correlation_id=msg.correlation_id)
-        where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-        try:
-            return await self._attempt(call_next, msg, where)
-        finally:
-            structlog.contextvars.unbind_contextvars("correlation_id")
-
-    async def _attempt(
-        self,
-        call_next: Callable[..., Awaitable[Any]],
-        msg: StreamMessage[Any],
-        where: dict[str, Any],
-    ) -> Any:
-        for attempt in range(1, self.policy.attempts + 1):
+        group = getattr(self.context.get("handler_"), "group_id", None) or ""
+        delivery = Delivery(self.policy, self.sleep, self.rng, self.context.get("broker"), group)
+        if isinstance(msg.raw_message, tuple | list):  # a batch: its handler applies it per record
+            token = _in_charge.set(delivery)
             try:
                 return await call_next(msg)
-            except ValidationError as error:
-                return await self._dead_letter(
-                    msg, where, describe_validation_error(error), attempt
-                )
-            except PermanentError as error:
-                return await self._dead_letter(msg, where, redact_text(str(error)), attempt)
-            except Exception as error:
-                reason = f"{type(error).__name__}: {redact_text(str(error))}"
-                if attempt == self.policy.attempts:
-                    return await self._dead_letter(msg, where, reason, attempt)
-                delay = self.policy.delay(attempt, self.rng)
-                log.warning(
-                    "message.retry", **where, attempt=attempt, delay_s=round(delay, 3), error=reason
-                )
-                await self.sleep(delay)
-        return None
-
-    async def _dead_letter(
-        self, msg: StreamMessage[Any], where: dict[str, Any], reason: str, attempts: int
-    ) -> None:
-        record = msg.raw_message
-        headers = {
-            k: v.decode(errors="replace")
-            for k, v in (record.headers or ())
-            if k != "correlation_id"
-        }
-        group = getattr(self.context.get("handler_"), "group_id", None) or ""
-        headers.update(
-            {
-                "x-dead-letter-reason": reason[:1000],
-                "x-consumer-group": group,
-                "x-original-topic": record.topic,
-                "x-original-partition": str(record.partition),
-                "x-original-offset": str(record.offset),
-                "x-attempts": str(attempts),
-            }
-        )
-        broker = self.context.get("broker")
-        # If this publish fails the exception propagates: the message is not committed and comes back.
-        await broker.publish(
-            msg.body,
-            topics.dead_letter(record.topic),
-            key=record.key,
-            headers=headers,
-            correlation_id=msg.correlation_id,
-        )
-        log.error("message.dead_lettered", **where, group=group, attempts=attempts, reason=reason)
+            finally:
+                _in_charge.reset(token)
+        with correlated(msg.correlation_id):
+            return await delivery.run(lambda: call_next(msg), msg.raw_message)

@@ -6,6 +6,7 @@ placements and turn `book.changes` into events. Every change raises the placemen
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -96,6 +97,15 @@ class Book:
     changes: list[Change] = field(default_factory=list)
     announced_positions: dict[UUID, int] = field(default_factory=dict)
     """Each waitlisted registration's position as last announced (set when the book is loaded)."""
+    _index: _Index = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._index = _Index.of(self.placements.values())
+
+    def add(self, placement: Placement) -> None:
+        """Take in a new registration's placement (its arrival comes from `next_arrival`)."""
+        self.placements[placement.registration_id] = placement
+        self._index.enter(placement)
 
     @classmethod
     def of(
@@ -110,21 +120,28 @@ class Book:
 
     def positions(self) -> dict[UUID, int]:
         """Every waitlisted registration's place in the queue, 1-based."""
-        return {p.registration_id: n for n, p in enumerate(self.waitlist(), start=1)}
+        return {rid: n for n, (_, rid) in enumerate(self._index.waiting, start=1)}
 
     def announce_moved_positions(self) -> None:
-        """Re-announce the waitlisted whose place in the queue moved since it was last announced."""
-        announced = dict(self.announced_positions)
+        """Re-announce the waitlisted whose place in the queue moved since it was last announced.
+
+        Only places at or after the first entry or exit since the last announcement can have moved.
+        """
+        announced, waiting = self.announced_positions, self._index.waiting
+        for gone in self._index.left_waitlist:
+            announced.pop(gone, None)
         for change in self.changes:
-            if change.kind == "waitlisted":
+            if change.kind == "waitlisted" and change.registration_id in self._index.waiting_ids:
                 announced[change.registration_id] = change.position or 0
-        for registration_id, position in self.positions().items():
+        for index in range(self._index.moved_from, len(waiting)):
+            registration_id, position = waiting[index][1], index + 1
             if announced.get(registration_id) != position:
                 moved = f"{MOVED_ON_WAITLIST} {position}"
                 self.record(
                     self.placements[registration_id], "waitlisted", position=position, reason=moved
                 )
-        self.announced_positions = self.positions()
+                announced[registration_id] = position
+        self._index.announced()
 
     def get(self, registration_id: UUID) -> Placement:
         """The placement of a registration, or `UnknownRegistration`."""
@@ -135,25 +152,28 @@ class Book:
 
     def holders(self, session_id: str) -> list[Placement]:
         """Who holds a seat (or an offer) in a session."""
-        return [
-            p for p in self.placements.values() if p.session_id == session_id and p.status in HELD
-        ]
+        return [self.placements[rid] for rid in self._index.held.get(session_id, {})]
 
     def waitlist(self) -> list[Placement]:
         """Waitlisted registrations in arrival order."""
-        waiting = [p for p in self.placements.values() if p.status == "waitlisted"]
-        return sorted(waiting, key=lambda p: p.arrival)
+        return [self.placements[rid] for _, rid in self._index.waiting]
 
     def position(self, placement: Placement) -> int:
         """A waitlisted registration's place in the queue, 1-based."""
-        ahead = [p for p in self.waitlist() if p.arrival < placement.arrival]
-        return len(ahead) + 1
+        return bisect.bisect_left(self._index.waiting, (placement.arrival, _FIRST)) + 1
 
     def offer(self, slot: Slot) -> Offer:
-        """The session as the assignment rules see it, with the seats held now."""
-        return self._offer(slot, self.holders(slot.session_id))
+        """The session as the assignment rules see it, with the seats held now (cached per change)."""
+        stamp = (slot, self._index.stamp.get(slot.session_id, 0))
+        cached = self._index.offers.get(slot.session_id)
+        if cached is not None and cached[0][0] is slot and cached[0][1] == stamp[1]:
+            return cached[1]
+        offer = self._offer(slot, self._index.held.get(slot.session_id, {}))
+        self._index.offers[slot.session_id] = (stamp, offer)
+        return offer
 
-    def _offer(self, slot: Slot, holders: list[Placement]) -> Offer:
+    def _offer(self, slot: Slot, holders: dict[UUID, str]) -> Offer:
+        counted = slot.municipality_cap is not None  # only a cap needs the holders' municipalities
         return Offer(
             session_id=slot.session_id,
             phase=slot.phase,
@@ -165,21 +185,20 @@ class Book:
             capacity=slot.capacity,
             taken=len(holders),
             municipality_cap=slot.municipality_cap,
-            municipalities=tuple(p.request.municipality for p in holders),
+            municipalities=tuple(holders.values()) if counted else (),
         )
 
     def offers(self) -> list[Offer]:
-        """Every session still running, as the assignment rules see it (one pass over placements)."""
-        held: dict[str, list[Placement]] = {}
-        for placement in self.placements.values():
-            if placement.status in HELD and placement.session_id is not None:
-                held.setdefault(placement.session_id, []).append(placement)
-        running = (s for s in self.slots.values() if not s.cancelled)
-        return [self._offer(s, held.get(s.session_id, [])) for s in running]
+        """Every session still running, as the assignment rules see it."""
+        return [self.offer(s) for s in self.slots.values() if not s.cancelled]
 
     def next_arrival(self) -> int:
         """The arrival number of the next new registration."""
-        return 1 + max((p.arrival for p in self.placements.values()), default=0)
+        return 1 + self._index.last_arrival
+
+    def vacate(self, placement: Placement) -> None:
+        """Free a held seat without announcing anything (the next step places the person)."""
+        self._move(placement, "waitlisted", None)
 
     def seat(self, placement: Placement, session_id: str, rank: int | None, reason: str) -> None:
         """Give a registration a seat."""
@@ -196,8 +215,8 @@ class Book:
 
     def wait(self, placement: Placement, reason: str) -> None:
         """Put a registration on the waitlist (in arrival order)."""
-        placement.status, placement.session_id, placement.rank = "waitlisted", None, None
-        placement.expires_at, placement.reason = None, reason
+        self._move(placement, "waitlisted", None)
+        placement.rank, placement.expires_at, placement.reason = None, None, reason
         self.record(placement, "waitlisted", position=self.position(placement))
 
     def release(self, placement: Placement, release_reason: str, reason: str) -> None:
@@ -209,8 +228,8 @@ class Book:
 
     def cancel(self, placement: Placement, cancelled_by: str, reason: str) -> None:
         """End a registration."""
-        placement.status, placement.session_id, placement.rank = "cancelled", None, None
-        placement.expires_at, placement.reason = None, reason
+        self._move(placement, "cancelled", None)
+        placement.rank, placement.expires_at, placement.reason = None, None, reason
         self.record(placement, "cancelled", cancelled_by=cancelled_by)
 
     def record(self, placement: Placement, kind: ChangeKind, **details: object) -> None:
@@ -229,6 +248,81 @@ class Book:
         self.changes.append(change)
 
     def _hold(self, placement: Placement, status: Status, session_id: str) -> None:
-        held = (p.held_since for p in self.placements.values())
-        placement.held_since = 1 + max(held, default=0)
-        placement.status, placement.session_id, placement.expires_at = status, session_id, None
+        placement.held_since = self._index.next_held_since()
+        self._move(placement, status, session_id)
+        placement.expires_at = None
+
+    def _move(self, placement: Placement, status: Status, session_id: str | None) -> None:
+        """The one place a placement's status and session change, so the indexes follow."""
+        self._index.leave(placement)
+        placement.status, placement.session_id = status, session_id
+        self._index.enter(placement)
+
+
+_FIRST = UUID(int=0)
+
+
+@dataclass
+class _Index:
+    """What the rules ask of a book on every decision, kept up to date instead of recomputed."""
+
+    held: dict[str, dict[UUID, str]] = field(default_factory=dict)
+    """Per session, who holds a seat or an offer there, with the municipality they count for."""
+    waiting: list[tuple[int, UUID]] = field(default_factory=list)
+    """The waitlist as (arrival, registration id), sorted."""
+    waiting_ids: set[UUID] = field(default_factory=set)
+    stamp: dict[str, int] = field(default_factory=dict)
+    """Per session, raised whenever its holders change (cached offers compare it)."""
+    offers: dict[str, tuple[tuple[Slot, int], Offer]] = field(default_factory=dict)
+    last_arrival: int = 0
+    last_held_since: int = 0
+    moved_from: int = 0
+    """The first waitlist place that may have moved since positions were last announced."""
+    left_waitlist: set[UUID] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, placements: Iterable[Placement]) -> _Index:
+        """Index existing placements; nothing counts as moved."""
+        index = cls()
+        for placement in placements:
+            index.enter(placement)
+            index.last_held_since = max(index.last_held_since, placement.held_since)
+        index.announced()
+        return index
+
+    def enter(self, placement: Placement) -> None:
+        """Count a placement in its current status."""
+        self.last_arrival = max(self.last_arrival, placement.arrival)
+        rid = placement.registration_id
+        if placement.status in HELD and placement.session_id is not None:
+            self.held.setdefault(placement.session_id, {})[rid] = placement.request.municipality
+            self.stamp[placement.session_id] = self.stamp.get(placement.session_id, 0) + 1
+        elif placement.status == "waitlisted":
+            key = (placement.arrival, rid)
+            at = bisect.bisect_left(self.waiting, key)
+            self.waiting.insert(at, key)
+            self.waiting_ids.add(rid)
+            self.left_waitlist.discard(rid)
+            self.moved_from = min(self.moved_from, at)
+
+    def leave(self, placement: Placement) -> None:
+        """Stop counting a placement in its current status (before it changes)."""
+        rid = placement.registration_id
+        if placement.status in HELD and placement.session_id is not None:
+            self.held.get(placement.session_id, {}).pop(rid, None)
+            self.stamp[placement.session_id] = self.stamp.get(placement.session_id, 0) + 1
+        elif placement.status == "waitlisted" and rid in self.waiting_ids:
+            at = bisect.bisect_left(self.waiting, (placement.arrival, rid))
+            del self.waiting[at]
+            self.waiting_ids.discard(rid)
+            self.left_waitlist.add(rid)
+            self.moved_from = min(self.moved_from, at)
+
+    def next_held_since(self) -> int:
+        """The order number of the next seat or offer taken."""
+        self.last_held_since += 1
+        return self.last_held_since
+
+    def announced(self) -> None:
+        """Positions were announced: from now on only later entries and exits move anyone."""
+        self.moved_from, self.left_waitlist = len(self.waiting), set()

@@ -21,7 +21,7 @@ def collect(book: Book, registration_id: UUID, request: Request) -> Placement:
     if known is not None:
         return known
     placement = Placement(registration_id, book.next_arrival(), request, reason="collected")
-    book.placements[registration_id] = placement
+    book.add(placement)
     return placement
 
 

@@ -48,7 +48,7 @@ def cancel_session(book: Book, session_id: str, now: datetime) -> None:
     for placement in sorted(book.holders(session_id), key=lambda p: p.arrival):
         if placement.status == "assigned":
             book.release(placement, "session_cancelled", f"session {session_id} cancelled")
-        placement.status, placement.session_id = "waitlisted", None  # frees the seat for counting
+        book.vacate(placement)  # frees the seat for counting
         decision = assign(placement.request, book.offers(), now, late=True)
         reason = f"session {session_id} cancelled; {decision.reason}"
         if decision.session_id is None:

@@ -28,7 +28,7 @@ def register(book: Book, registration_id: UUID, request: Request, now: datetime)
     if known is not None:
         return known
     placement = Placement(registration_id, book.next_arrival(), request)
-    book.placements[registration_id] = placement
+    book.add(placement)
     decision = assign(request, book.offers(), now)
     if decision.session_id is None:
         book.wait(placement, decision.reason)

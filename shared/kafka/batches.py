@@ -1,0 +1,75 @@
+"""Batch consumption with the single-message guarantees: all at once when it works, else one by one.
+
+A batch handler does the work of many records in one go (one transaction, one commit, one publish).
+The consumer commits only after it returned. Records that do not validate are dead-lettered first,
+each with its reason. If the whole batch fails, nothing of it was committed (the handler must be
+atomic, or idempotent per record), and every record is handled again on its own under the usual
+retry and dead-letter policy: one bad record never holds back, loses or doubles the others.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeAlias, TypeVar
+
+import structlog
+from aiokafka import ConsumerRecord
+from faststream.message import StreamMessage
+from pydantic import TypeAdapter, ValidationError
+
+from shared.kafka.broker import subscriber_options
+from shared.kafka.delivery import correlated, delivery_in_charge, describe_validation_error
+
+T = TypeVar("T")
+log = structlog.stdlib.get_logger("shared.kafka.batches")
+Record: TypeAlias = ConsumerRecord[Any, Any]
+
+
+async def raw_bodies(message: StreamMessage[Any]) -> Any:
+    """Leave a batch's bodies undecoded: `consume_batch` validates (and dead-letters) each record."""
+    return message.body
+
+
+def batch_subscriber_options(
+    group_id: str, *, max_records: int = 200, wait_ms: int = 20
+) -> dict[str, Any]:
+    """Subscriber options for a batch handler: up to `max_records`, waiting at most `wait_ms`."""
+    return {
+        **subscriber_options(group_id),
+        "batch": True,
+        "max_records": max_records,
+        "batch_timeout_ms": wait_ms,
+        "decoder": raw_bodies,
+    }
+
+
+async def consume_batch(
+    records: Sequence[Record],
+    adapter: TypeAdapter[T],
+    *,
+    handle_many: Callable[[list[T]], Awaitable[None]],
+    handle_one: Callable[[T], Awaitable[None]],
+) -> None:
+    """Validate each record, handle the valid ones together, fall back to one by one on failure."""
+    delivery = delivery_in_charge()
+    valid: list[tuple[Record, T]] = []
+    for record in records:
+        try:
+            valid.append((record, adapter.validate_json(record.value or b"")))
+        except ValidationError as error:
+            await delivery.dead_letter(record, describe_validation_error(error), 1)
+    if not valid:
+        return
+    try:
+        await handle_many([event for _, event in valid])
+    except Exception as error:
+        log.warning("batch.fallback", size=len(valid), error=type(error).__name__)
+        for record, event in valid:
+            with correlated(_correlation_id(record)):
+                await delivery.run(functools.partial(handle_one, event), record)
+
+
+def _correlation_id(record: Record) -> str | None:
+    value = dict(record.headers or ()).get("correlation_id")
+    return value.decode(errors="replace") if value else None
