@@ -1,0 +1,108 @@
+"""Batch consumption on the real broker: poison and failing records dead-letter, the rest once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import BaseModel, TypeAdapter
+
+from shared.kafka import (
+    DeliveryGuard,
+    PermanentError,
+    RetryPolicy,
+    batch_subscriber_options,
+    consume_batch,
+    make_broker,
+)
+from shared.kafka.admin import ensure_topics
+from shared.topics import TopicSpec, dead_letter
+from tests.integration.shared.test_delivery_on_real_broker import no_sleep, read_all
+
+pytestmark = pytest.mark.integration
+BAD = 999
+
+
+class Ping(BaseModel):
+    """A tiny event for the tests."""
+
+    n: int
+
+
+async def test_a_batch_with_poison_and_a_failing_record_handles_every_other_record_once(
+    kafka_bootstrap: str,
+) -> None:
+    topic, group = f"it-batch-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, (TopicSpec(topic, 2), TopicSpec(dead_letter(topic), 1)))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    for n in range(40):
+        await producer.send(topic, f'{{"n": {n}}}'.encode(), key=str(n).encode())
+    await producer.send(topic, b"\x00poison", key=b"p")
+    await producer.send_and_wait(topic, f'{{"n": {BAD}}}'.encode(), key=b"bad")
+    await producer.stop()
+
+    handled: list[int] = []  # only what a handler "committed"
+    batches: list[int] = []
+    all_handled = asyncio.Event()
+
+    async def many(events: list[Ping]) -> None:
+        batches.append(len(events))
+        if any(e.n == BAD for e in events):
+            raise RuntimeError("the transaction of this batch fails")
+        handled.extend(e.n for e in events)
+        if len(handled) >= 40:
+            all_handled.set()
+
+    async def one(event: Ping) -> None:
+        if event.n == BAD:
+            raise PermanentError("cannot be handled")
+        handled.append(event.n)
+        if len(handled) >= 40:
+            all_handled.set()
+
+    broker = make_broker(
+        kafka_bootstrap,
+        client_id="it",
+        guard=DeliveryGuard.factory(RetryPolicy(attempts=2), sleep=no_sleep),
+    )
+
+    @broker.subscriber(topic, **batch_subscriber_options(group, max_records=500, wait_ms=200))
+    async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
+        await consume_batch(
+            message.raw_message, TypeAdapter(Ping), handle_many=many, handle_one=one
+        )
+
+    async with broker:
+        await broker.start()
+        await asyncio.wait_for(all_handled.wait(), 60)
+        dead = await read_all(kafka_bootstrap, dead_letter(topic), 2)
+    assert sorted(handled) == list(range(40))  # each once, whether in a batch or alone
+    assert batches[0] > 1  # they did come as batches
+    reasons = sorted(dict(r.headers)["x-dead-letter-reason"][:14] for r in dead)  # type: ignore[attr-defined]
+    assert reasons == [b"cannot be hand", b"invalid event:"]
+    assert await committed(kafka_bootstrap, topic, group) == await ends(kafka_bootstrap, topic)
+
+
+async def committed(bootstrap: str, topic: str, group: str) -> int:
+    """The group's committed offsets, summed over the partitions."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
+    await consumer.start()
+    try:
+        return sum([(await consumer.committed(TopicPartition(topic, p))) or 0 for p in (0, 1)])
+    finally:
+        await consumer.stop()
+
+
+async def ends(bootstrap: str, topic: str) -> int:
+    """The end offsets of the topic, summed over the partitions."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(topic, p) for p in (0, 1)]
+        return sum((await consumer.end_offsets(parts)).values())
+    finally:
+        await consumer.stop()
