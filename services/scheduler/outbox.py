@@ -1,9 +1,9 @@
 """The outbox relay: publishes committed events in commit order, then marks them published.
 
 A state change and the events announcing it commit in one transaction; nothing is published
-before that commit. The relay publishes unpublished rows in `seq` order, waiting for the broker's
-acknowledgement (acks=all) before marking each one. A crash between the publish and the mark
-publishes that row again on restart: same event id, so consumers (idempotent on event ids) ignore
+before that commit. The relay publishes unpublished rows in `seq` order, a batch at a time, and
+marks them only after the broker acknowledged every one of them (acks=all). A crash between the
+publish and the mark publishes those rows again on restart: same event id, so consumers (idempotent on event ids) ignore
 it. Only one relay publishes at a time: one per process (an asyncio lock), and on PostgreSQL one
 across all replicas (`pg_try_advisory_xact_lock`, held while publishing).
 """
@@ -16,19 +16,14 @@ from datetime import datetime
 
 import structlog
 from faststream.kafka import KafkaBroker
-from pydantic import TypeAdapter
 from sqlalchemy import select, update
 
 from services.scheduler.store import SchedulerStore
 from services.scheduler.tables import outbox
 from shared.clock import Clock
-from shared.contracts import PlacementEvent, SessionPublishedV1
-from shared.kafka import publish_event
+from shared.kafka.publishing import StoredEvent, publish_stored
 
 log = structlog.stdlib.get_logger(__name__)
-_events: TypeAdapter[PlacementEvent | SessionPublishedV1] = TypeAdapter(
-    PlacementEvent | SessionPublishedV1
-)
 
 
 class OutboxRelay:
@@ -48,12 +43,10 @@ class OutboxRelay:
             if not leader:
                 return 0  # another replica is publishing
             while rows := await self._unpublished():
-                for seq, topic, key, event_json in rows:
-                    await publish_event(
-                        self.broker, topic, _events.validate_json(event_json), key=key
-                    )
-                    await self._mark(seq, self.clock.now())
-                    published += 1
+                events = [StoredEvent(topic, key, event_json) for _, topic, key, event_json in rows]
+                await publish_stored(self.broker, events)
+                await self._mark([seq for seq, *_ in rows], self.clock.now())
+                published += len(rows)
         return published
 
     def nudge(self) -> None:
@@ -81,9 +74,11 @@ class OutboxRelay:
         async with self.store.connection() as conn:
             return [tuple(row) for row in (await conn.execute(query)).all()]
 
-    async def _mark(self, seq: int, now: datetime) -> None:
+    async def _mark(self, seqs: list[int], now: datetime) -> None:
         async with self.store.connection() as conn:
-            await conn.execute(update(outbox).where(outbox.c.seq == seq).values(published_at=now))
+            await conn.execute(
+                update(outbox).where(outbox.c.seq.in_(seqs)).values(published_at=now)
+            )
 
     async def pending(self) -> int:
         """How many committed events still wait to be published."""

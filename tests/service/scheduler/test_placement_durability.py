@@ -12,6 +12,7 @@ import pytest
 import yaml
 from aiokafka.errors import KafkaConnectionError
 from faststream.kafka import KafkaBroker
+from pydantic import TypeAdapter
 
 from services.scheduler.domain import WaitlistPolicy
 from services.scheduler.handlers import Deps, cancel_registration, place_registration
@@ -20,10 +21,21 @@ from services.scheduler.sessions import seed_catalogue
 from services.scheduler.store import SchedulerStore
 from shared.catalogue import parse_catalogue
 from shared.clock import ManualClock
-from shared.contracts import CancellationRequestedV1, RegistrationSubmittedV1, SeatAssignedV1
+from shared.contracts import (
+    CancellationRequestedV1,
+    PlacementEvent,
+    RegistrationSubmittedV1,
+    SeatAssignedV1,
+    SessionPublishedV1,
+)
 from tests.service.scheduler.conftest import NOW, registration, small_catalogue
 
 pytestmark = pytest.mark.service
+
+
+PUBLISHED: TypeAdapter[PlacementEvent | SessionPublishedV1] = TypeAdapter(
+    PlacementEvent | SessionPublishedV1
+)
 
 
 class RecordingBroker:
@@ -37,7 +49,7 @@ class RecordingBroker:
         if self.failures:
             self.failures -= 1
             raise KafkaConnectionError("broker unreachable")
-        self.published.append(message)
+        self.published.append(PUBLISHED.validate_json(message))  # the outbox sends stored JSON
 
 
 def make_deps(
