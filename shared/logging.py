@@ -35,9 +35,9 @@ def configure_logging(
         add_service,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
         redact_event_dict,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),  # after redaction: nothing to scan
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -15,12 +15,17 @@ PERSONAL_KEYS = frozenset(
     {"email", "phone", "full_name", "name", "to", "recipient", "recipients", "attendee"}
 )
 REDACTED = "[redacted]"
+IDENTIFIER = re.compile(
+    r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+"""A whole value that is a UUID (dashed or hex) or an ISO date/time: never personal, left intact."""
 
 
 def redact_phones(text: str) -> str:
     """Replace valid phone numbers (libphonenumber, default region Serbia); dates, IPs, ids stay."""
-    if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
-        return text  # cheap pre-check: most log values hold no phone number
+    if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS or IDENTIFIER.fullmatch(text):
+        return text  # cheap pre-checks: most log values hold no phone number
     for match in reversed(list(PhoneNumberMatcher(text, DEFAULT_REGION, leniency=Leniency.VALID))):
         text = text[: match.start] + "[phone]" + text[match.end :]
     return text

@@ -65,3 +65,17 @@ def test_personal_fields_and_values_are_redacted_in_structlog_and_stdlib() -> No
     assert "+381641234567" not in output
     assert output.count("\n") == 2
     assert all(json.loads(line)["service"] == "scheduler" for line in output.splitlines())
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "a4e9af87-a64b-4afb-9ab5-381601234567",  # its last group reads like a Serbian number
+        "a4e9af87a64b4afb9ab5381601234567",
+        "2026-11-23T18:51:39.123456Z",
+        "2027-03-01",
+    ],
+)
+def test_whole_identifiers_and_timestamps_are_never_mangled(identifier: str) -> None:
+    assert redact_text(identifier) == identifier
+    assert redact_text(f"call {identifier} at +381 60 1234567") == f"call {identifier} at [phone]"
