@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from benchmarks.catalogue import PROGRAMME
@@ -35,16 +35,17 @@ class Submitted:
     failures: int = 0
 
 
-async def post_one(client: httpx.AsyncClient, body: dict[str, Any], out: Submitted) -> None:
+async def post_one(client: aiohttp.ClientSession, body: dict[str, Any], out: Submitted) -> None:
     """POST until 202 (retrying 429/503 and transport errors, counted), at most 60 s."""
     started = time.perf_counter()
     while time.perf_counter() - started < 60:
         try:
-            response = await client.post("/registrations", json=body)
-            if response.status_code == 202:
-                out.posted_at[body["email"]] = started
-                return
-        except httpx.TransportError:
+            async with client.post("/registrations", json=body) as response:
+                await response.read()
+                if response.status == 202:
+                    out.posted_at[body["email"]] = started
+                    return
+        except (aiohttp.ClientError, TimeoutError):
             pass
         out.retries += 1
         await asyncio.sleep(0.05)
@@ -56,8 +57,11 @@ async def drive(
 ) -> Submitted:
     """Post every body: at a fixed `rate` per second (open loop), or as fast as `workers` allow."""
     out = Submitted()
-    limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    async with httpx.AsyncClient(base_url=api_url, timeout=30, limits=limits) as client:
+    # aiohttp, not httpx: the client shares the 2 cores with the system under test, and costs
+    # ~0.1 ms of CPU a request where httpx costs ~2 ms (measured on this machine).
+    connector = aiohttp.TCPConnector(limit=workers)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(api_url, connector=connector, timeout=timeout) as client:
         if rate is None:
             queue = iter(bodies)
 
