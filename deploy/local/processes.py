@@ -44,19 +44,26 @@ class Child:
         self._pump: threading.Thread | None = None
 
     def start(self) -> None:
-        """Launch the process and start copying its output."""
+        """Launch the process; its output goes straight to the log file, or through a pump to echo."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
+        if not self.echo:  # no Python thread in between: the file is written by the child itself
+            with self.log_path.open("a", encoding="utf-8") as log_file:
+                self.process = self._popen(log_file)
+            return
+        self.process = self._popen(subprocess.PIPE)
+        self._pump = threading.Thread(target=self._copy, args=(self.process.stdout,), daemon=True)
+        self._pump.start()
+
+    def _popen(self, stdout: IO[str] | int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
             self.argv,
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=stdout,
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
             start_new_session=True,
         )
-        self._pump = threading.Thread(target=self._copy, args=(self.process.stdout,), daemon=True)
-        self._pump.start()
 
     def _copy(self, stream: IO[str] | None) -> None:
         assert stream is not None
@@ -64,9 +71,8 @@ class Child:
             for line in stream:
                 log_file.write(line)
                 log_file.flush()
-                if self.echo:
-                    sys.stdout.write(pretty(line.rstrip("\n")) + "\n")
-                    sys.stdout.flush()
+                sys.stdout.write(pretty(line.rstrip("\n")) + "\n")
+                sys.stdout.flush()
 
     def alive(self) -> bool:
         """Tell whether the process is still running."""

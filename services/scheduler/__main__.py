@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import uvloop
 
 from services.scheduler.main import create_app
 from services.scheduler.settings import SchedulerSettings
@@ -26,7 +26,7 @@ def main() -> None:
             admin_port=settings.admin_http_port,
         )
 
-    asyncio.run(app.run())
+    uvloop.run(app.run())
 
 
 if __name__ == "__main__":
