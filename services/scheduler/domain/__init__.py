@@ -4,6 +4,7 @@ from services.scheduler.domain.assignment import (
     Decision,
     Offer,
     Request,
+    Slot,
     acceptable,
     assign,
     municipality_key,
@@ -15,7 +16,6 @@ from services.scheduler.domain.book import (
     Book,
     Change,
     Placement,
-    Slot,
     UnknownRegistration,
     WaitlistPolicy,
 )

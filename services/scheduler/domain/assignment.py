@@ -37,8 +37,8 @@ class Request:
 
 
 @dataclass(frozen=True)
-class Offer:
-    """A session as the rules see it, with the seats already taken."""
+class Slot:
+    """A session as the rules see it: when, in which language, for how many."""
 
     session_id: str
     phase: str
@@ -48,10 +48,22 @@ class Offer:
     starts_at: datetime
     closes_at: datetime
     capacity: int
-    taken: int
     municipality_cap: int | None = None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Offer(Slot):
+    """A session as the rules see it, with the seats already taken."""
+
+    taken: int
     municipalities: tuple[str, ...] = field(default=(), repr=False)
-    """The municipality of every seat holder, one entry per seat."""
+    """The municipality of every seat holder, one entry per seat (kept only under a cap)."""
+
+    @classmethod
+    def of(cls, slot: Slot, *, taken: int, municipalities: tuple[str, ...] = ()) -> Offer:
+        """The session `slot` with `taken` seats held, by holders of these municipalities."""
+        return cls(**vars(slot), taken=taken, municipalities=municipalities)
 
     def obstacle(self, request: Request, now: datetime, *, late: bool = False) -> str | None:
         """Why `request` cannot get a seat here right now, or None; `late` ignores the deadline."""

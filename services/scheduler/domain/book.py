@@ -9,11 +9,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from services.scheduler.domain.assignment import Offer, Request
+from services.scheduler.domain.assignment import Offer, Request, Slot
 
 Status = Literal["pending", "assigned", "offered", "waitlisted", "cancelled"]
 ChangeKind = Literal["assigned", "updated", "released", "offered", "waitlisted", "cancelled"]
@@ -23,22 +23,6 @@ HELD: tuple[Status, ...] = ("assigned", "offered")
 
 class UnknownRegistration(LookupError):
     """The scheduler has never seen this registration."""
-
-
-@dataclass(frozen=True)
-class Slot:
-    """A session as the rules see it: when, in which language, for how many."""
-
-    session_id: str
-    phase: str
-    mode: str
-    language: str
-    dates: tuple[date, ...]
-    starts_at: datetime
-    closes_at: datetime
-    capacity: int
-    municipality_cap: int | None = None
-    cancelled: bool = False
 
 
 @dataclass
@@ -174,18 +158,8 @@ class Book:
 
     def _offer(self, slot: Slot, holders: dict[UUID, str]) -> Offer:
         counted = slot.municipality_cap is not None  # only a cap needs the holders' municipalities
-        return Offer(
-            session_id=slot.session_id,
-            phase=slot.phase,
-            mode=slot.mode,
-            language=slot.language,
-            dates=slot.dates,
-            starts_at=slot.starts_at,
-            closes_at=slot.closes_at,
-            capacity=slot.capacity,
-            taken=len(holders),
-            municipality_cap=slot.municipality_cap,
-            municipalities=tuple(holders.values()) if counted else (),
+        return Offer.of(
+            slot, taken=len(holders), municipalities=tuple(holders.values()) if counted else ()
         )
 
     def offers(self) -> list[Offer]:

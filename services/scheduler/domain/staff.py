@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from services.scheduler.domain.assignment import assign
-from services.scheduler.domain.book import Book, Slot
+from services.scheduler.domain.assignment import Slot, assign
+from services.scheduler.domain.book import Book
 from services.scheduler.domain.waitlist import offer_all_free_seats
 
 
