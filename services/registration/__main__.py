@@ -15,7 +15,13 @@ def main() -> None:
     configure_logging("registration", fmt=settings.log_format, level=settings.log_level)
     app = create_app(settings)
     uvicorn.run(
-        app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
     )
 
 

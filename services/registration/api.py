@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.registration import handlers
 from services.registration.auth import is_staff
@@ -41,18 +42,32 @@ def correlation_id(request: Request) -> str:
     return value
 
 
-async def correlation_middleware(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    """Take the caller's correlation id if it is well-formed, else make one; bind it to every log line."""
-    supplied = request.headers.get(CORRELATION_HEADER, "")
-    request.state.correlation_id = (
-        supplied if VALID_CORRELATION.match(supplied) else uuid.uuid4().hex
-    )
-    with structlog.contextvars.bound_contextvars(correlation_id=request.state.correlation_id):
-        response = await call_next(request)
-    response.headers[CORRELATION_HEADER] = request.state.correlation_id
-    return response
+class CorrelationMiddleware:
+    """Take the caller's correlation id if it is well-formed, else make one; bind it to every log line.
+
+    A pure ASGI middleware: Starlette's `app.middleware("http")` costs a task group and
+    stream wrappers per request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request with its correlation id in state, logs and the response headers."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        supplied = Headers(scope=scope).get(CORRELATION_HEADER, "")
+        value = supplied if VALID_CORRELATION.match(supplied) else uuid.uuid4().hex
+        scope.setdefault("state", {})["correlation_id"] = value
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = value
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=value):
+            await self.app(scope, receive, send_with_id)
 
 
 async def limit_address(request: Request, deps: DepsParam) -> None:
@@ -122,4 +137,4 @@ async def health() -> dict[str, str]:
 def install_routes(app: FastAPI) -> None:
     """Mount the routes and the correlation middleware."""
     app.include_router(router)
-    app.middleware("http")(correlation_middleware)
+    app.add_middleware(CorrelationMiddleware)

@@ -7,12 +7,18 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from services.registration.group_commit import GroupCommit
 from services.registration.schemas import RegistrationStatus, StaffRegistration
 from services.registration.tables import Base, IdempotencyKeyRow, RegistrationRow
+from services.registration.upserts import (
+    status_upsert,
+    status_values,
+    submitted_upsert,
+    submitted_values,
+)
 from shared.contracts import RegistrationSubmittedV1
-from shared.db import insert_if_absent
 
 PERSONAL_FIELDS = ("full_name", "email", "phone", "organisation", "role")
 
@@ -23,6 +29,10 @@ class RegistrationStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self.submitted_upsert = submitted_upsert(engine.dialect.name)
+        self.status_upsert = status_upsert(engine.dialect.name)
+        self.submissions = GroupCommit(self.record_submitted_many)
+        self.lookups = GroupCommit(self.exist_many)
 
     async def create_tables(self) -> None:
         """Create the tables if they are missing."""
@@ -30,60 +40,41 @@ class RegistrationStore:
             await connection.run_sync(Base.metadata.create_all)
 
     async def exists(self, registration_id: UUID) -> bool:
-        """Tell whether a registration was already accepted (and not erased)."""
-        async with self.sessions() as session:
-            row = await session.get(RegistrationRow, registration_id)
-            return row is not None and row.email is not None
+        """Tell whether a registration was already accepted (and not erased).
+
+        Concurrent checks share one query (group commit).
+        """
+        return await self.lookups.run(registration_id)
+
+    async def exist_many(self, registration_ids: Sequence[UUID]) -> list[bool]:
+        """For each id, whether it was accepted and not erased: one query."""
+        query = select(RegistrationRow.registration_id).where(
+            RegistrationRow.registration_id.in_(set(registration_ids)),
+            RegistrationRow.email.is_not(None),
+        )
+        async with self.engine.connect() as connection:
+            known = set(await connection.scalars(query))
+        return [registration_id in known for registration_id in registration_ids]
 
     async def record_submitted(self, event: RegistrationSubmittedV1) -> None:
-        """Remember an accepted registration with its personal data (idempotent)."""
-        person = event.registrant
-        async with self.sessions.begin() as session:
-            row = await self._ensure_row(
-                session, event.registration_id, event.programme_id, event.occurred_at
-            )
-            row.full_name, row.email, row.phone = person.full_name, person.email, person.phone
-            row.organisation, row.role, row.language = (
-                person.organisation,
-                person.role,
-                person.language,
-            )
-            row.consent_email, row.consent_sms = person.consent_email, person.consent_sms
-            row.preferences = list(event.preferences)
-            row.unavailable_dates = [d.isoformat() for d in event.unavailable_dates]
-            row.erased_at = None
+        """Remember an accepted registration with its personal data (idempotent).
+
+        Concurrent submissions share one transaction (group commit); this returns once the
+        transaction holding this one committed.
+        """
+        await self.submissions.run(event)
+
+    async def record_submitted_many(self, events: Sequence[RegistrationSubmittedV1]) -> list[None]:
+        """Remember accepted registrations in one transaction (a repeated id: the last one wins)."""
+        rows = {event.registration_id: submitted_values(event) for event in events}
+        async with self.engine.begin() as connection:
+            await connection.execute(self.submitted_upsert, list(rows.values()))
+        return [None] * len(events)
 
     async def record_status(self, status: RegistrationStatus) -> None:
-        """Store the scheduler's decision unless a newer revision is already stored."""
-        async with self.sessions.begin() as session:
-            row = await self._ensure_row(
-                session, status.registration_id, status.programme_id, status.updated_at
-            )
-            if row.revision > status.revision:
-                return  # a redelivered older decision must not overwrite a newer one
-            row.status, row.session_id = status.status, status.session_id
-            row.waitlist_position, row.reason = status.waitlist_position, status.reason
-            row.offer_expires_at, row.revision = status.offer_expires_at, status.revision
-            row.updated_at = status.updated_at
-
-    @staticmethod
-    async def _ensure_row(
-        session: AsyncSession, registration_id: UUID, programme_id: str, at: datetime
-    ) -> RegistrationRow:
-        """The registration's row, inserted if absent first: the API and the placement consumer race."""
-        values = {
-            "registration_id": registration_id,
-            "programme_id": programme_id,
-            "submitted_at": at,
-            "updated_at": at,
-        }
-        dialect = session.get_bind().dialect.name
-        await session.execute(insert_if_absent(dialect, RegistrationRow.__table__, values))  # type: ignore[arg-type]
-        row = await session.get(
-            RegistrationRow, registration_id, with_for_update=True, populate_existing=True
-        )
-        assert row is not None
-        return row
+        """Store the scheduler's decision unless a newer revision is already stored (one statement)."""
+        async with self.engine.begin() as connection:
+            await connection.execute(self.status_upsert, status_values(status))
 
     async def row(self, registration_id: UUID) -> RegistrationRow | None:
         """Return the stored record of a registration, or None."""

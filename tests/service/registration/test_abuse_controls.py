@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -185,3 +186,40 @@ async def test_answer_does_not_reveal_an_earlier_registration(registry: Registry
     assert {k: v for k, v in new.headers.items() if k not in ignored} == {
         k: v for k, v in duplicate.headers.items() if k not in ignored
     }
+
+
+async def test_concurrent_sms_registrations_never_exceed_the_daily_budget(
+    make_registry: MakeRegistry,
+) -> None:
+    limits = {"rate_limit_per_address": "1000/minute", "rate_limit_per_phone_prefix": "1000/hour"}
+    async with make_registry(sms_daily_budget=5, **limits) as registry:
+        answers = await asyncio.gather(
+            *(
+                registry.client.post("/registrations", json=person(n, consent_sms=True))
+                for n in range(20)
+            )
+        )
+        assert [a.status_code for a in answers] == [202] * 20
+        consents = [e.registrant.consent_sms for e in registry.of(RegistrationSubmittedV1)]
+        assert len(consents) == 20
+        assert consents.count(True) == 5
+
+
+async def test_a_registration_kafka_refused_gives_its_sms_slot_back(
+    make_registry: MakeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(*_: Any, **__: Any) -> None:
+        raise ConnectionError("down")
+
+    async with make_registry(sms_daily_budget=1) as registry:
+        monkeypatch.setattr(registry.broker, "publish", refuse)
+        refused = await registry.client.post("/registrations", json=person(1, consent_sms=True))
+        assert refused.status_code == 503
+        monkeypatch.undo()
+        for n in (1, 2):
+            response = await registry.client.post(
+                "/registrations", json=person(n, consent_sms=True)
+            )
+            assert response.status_code == 202
+        consents = [e.registrant.consent_sms for e in registry.of(RegistrationSubmittedV1)]
+        assert consents == [True, False]
