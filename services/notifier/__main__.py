@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import uvloop
 
 from services.notifier.main import SERVICE, create_app
 from services.notifier.settings import NotifierSettings
@@ -25,4 +25,4 @@ async def run() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(run())
+    uvloop.run(run())

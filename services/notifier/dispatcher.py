@@ -1,10 +1,12 @@
-"""The dispatcher: delivers due notifications from the durable outbox, retrying with backoff.
+"""The dispatcher: delivers due notifications from the durable outbox, several at a time.
 
 Many dispatchers may run side by side on PostgreSQL: `claim_due` takes rows with
 `FOR UPDATE SKIP LOCKED` and pushes them out by a lease, so each row is worked by one of them.
-The only duplicate window left: a crash after the provider accepted a message and before
-`finish(sent)` committed; after the lease the row is due again and is sent once more, with the
-same Message-ID, UID and SEQUENCE (measured in tests/service/notifier/test_dispatcher.py).
+Inside one dispatcher up to `concurrency` deliveries are in flight, so one slow SMTP answer does
+not hold the others; a claimed row whose lease is running out is left for the next claim rather
+than sent late. The only duplicate window left: a crash after the provider accepted a message and
+before `finish(sent)` committed; after the lease the row is due again and is sent once more, with
+the same Message-ID, UID and SEQUENCE (measured in tests/service/notifier/test_dispatcher.py).
 """
 
 from __future__ import annotations
@@ -14,30 +16,25 @@ import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 from services.notifier import reminders
 from services.notifier.channels import Channels
-from services.notifier.outcomes import OutcomeStatus, outcome_of
-from services.notifier.ports import (
-    Delivery,
-    NotificationStore,
-    OutcomePublisher,
-    PermanentDeliveryError,
-    TransientDeliveryError,
-)
+from services.notifier.delivering import Deliverer, ids_of
+from services.notifier.outcomes import publish_in_order
+from services.notifier.ports import Delivery, NotificationStore, OutcomePublisher
+from services.notifier.recording import GroupCommit
 from shared.clock import Clock
-from shared.contracts import NotificationOutcomeV1
 from shared.kafka import RetryPolicy
 from shared.logging import get_logger
 
 log = get_logger("services.notifier.dispatcher")
+OUTCOMES_PER_ROUND = 500
 
 
 @dataclass
 class Dispatcher:
-    """Claims due notifications and delivers each through its channel."""
+    """Claims due notifications in batches and delivers them concurrently."""
 
     store: NotificationStore
     channels: Channels
@@ -46,11 +43,26 @@ class Dispatcher:
     quiet: reminders.QuietHours = field(default_factory=reminders.QuietHours)
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(8, 30.0, 3600.0))
     lease: timedelta = timedelta(minutes=5)
-    batch: int = 20
+    batch: int = 16
+    concurrency: int = 4
     rng: Callable[[], float] = random.random
     _bell: asyncio.Event = field(default_factory=asyncio.Event)
+    _recorded: asyncio.Event = field(default_factory=asyncio.Event)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
     _task: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self.deliverer = Deliverer(
+            store=self.store,
+            channels=self.channels,
+            clock=self.clock,
+            quiet=self.quiet,
+            retry=self.retry,
+            rng=lambda: self.rng(),
+            recorder=GroupCommit(self.store),
+        )
 
     def start(self, poll_interval: float) -> None:
         """Run the loop in the background until `stop()`."""
@@ -58,7 +70,7 @@ class Dispatcher:
         self._task = asyncio.create_task(self.run(self._stop, poll_interval))
 
     async def stop(self) -> None:
-        """End the background loop after the notification in hand."""
+        """End the background loop after the notifications in hand."""
         self._stop.set()
         self.wake()
         if self._task is not None:
@@ -71,122 +83,84 @@ class Dispatcher:
         self._bell.set()
 
     async def run(self, stop: asyncio.Event, poll_interval: float = 1.0) -> None:
-        """Work due notifications until `stop` is set; a failing round is logged and retried."""
+        """Keep deliveries in flight until `stop` is set, claiming more as slots free up."""
+        publisher = asyncio.create_task(self._publish_until(stop, poll_interval))
+        in_hand: set[asyncio.Task[None]] = set()
         while not stop.is_set():
-            try:
-                worked = await self.run_once()
-            except Exception as error:  # the database may be briefly away: keep the loop alive
-                log.error("dispatcher.round_failed", error=type(error).__name__)
-                worked = 0
-            if worked == 0:
-                self._bell.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._bell.wait(), poll_interval)
+            if len(in_hand) > self.concurrency:  # a backlog waits for slots: claim later
+                await asyncio.wait(in_hand, timeout=poll_interval, return_when="FIRST_COMPLETED")
+            else:
+                self._bell.clear()  # before the claim: work queued meanwhile rings it again
+                claimed = await self._claim_safely(self.batch - len(in_hand))
+                in_hand |= {asyncio.create_task(self._deliver(*item)) for item in claimed}
+                if not claimed:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._bell.wait(), poll_interval)
+            in_hand = {task for task in in_hand if not task.done()}
+        await asyncio.gather(*in_hand, return_exceptions=True)
+        self._recorded.set()
+        await publisher
 
     async def run_once(self) -> int:
-        """Claim one batch of due notifications and work each; return how many were claimed."""
+        """Claim one batch, deliver it concurrently, publish the outcomes; return how many."""
         await self.publish_outcomes()  # leftovers from a Kafka outage or a crash
-        claimed = await self.store.claim_due(self.clock.now(), limit=self.batch, lease=self.lease)
-        for delivery in claimed:
-            await self.work(delivery)
+        claimed = await self._claim(self.batch)
+        results = await asyncio.gather(
+            *(self._deliver(*item) for item in claimed), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result  # only what `_deliver` lets through: the process is going down
+        await self.publish_outcomes()
         return len(claimed)
 
-    async def work(self, delivery: Delivery) -> None:
-        """Check a reminder against current state, then deliver and record the outcome."""
-        notice = delivery.notice
-        if notice.kind == "reminder" and not await self._reminder_still_due(delivery):
-            return
-        phone = notice.recipient.phone
-        if notice.channel == "sms" and phone and await self.store.sms_opted_out(phone):
-            outcome = self._outcome(delivery, "failed", "recipient opted out of SMS")
-            await self.store.finish(notice.key, "cancelled", self.clock.now(), outcome=outcome)
-            await self.publish_outcomes()
-            log.info("sms.opted_out_skipped", **_ids(delivery))
-            return
-        try:
-            detail = await self.channels.deliver(delivery, self.clock.now())
-        except PermanentDeliveryError as error:
-            await self._fail(delivery, str(error))
-        except TransientDeliveryError as error:
-            await self._retry_later(delivery, str(error))
-        else:
-            outcome = self._outcome(delivery, "sent", detail)
-            await self.store.finish(
-                notice.key, "sent", self.clock.now(), detail=detail, outcome=outcome
-            )
-            await self.publish_outcomes()
-            log.info(f"{notice.kind}.sent", **_ids(delivery), detail=detail)  # e.g. invite.sent
-
-    async def _reminder_still_due(self, delivery: Delivery) -> bool:
-        notice, now = delivery.notice, self.clock.now()
-        entry = await self.store.entry(notice.recipient_id, notice.session.session_id)
-        live = entry.revision if entry is not None and entry.active else None
-        starts_at = min(day.starts_at for day in notice.session.days)
-        zone = ZoneInfo(notice.session.timezone)
-        decision, until = reminders.verdict(
-            notice.revision, live, starts_at=starts_at, now=now, zone=zone, quiet=self.quiet
-        )
-        if decision == "suppress":
-            await self.store.finish(notice.key, "superseded", now)
-            log.info("reminder.suppressed", **_ids(delivery))
-        elif decision == "too_late":
-            await self._fail(delivery, "session already started")
-        elif decision == "defer" and until is not None:
-            outcome = self._outcome(delivery, "deferred", "quiet hours")
-            await self.store.defer(notice.key, until, now, attempted=False, outcome=outcome)
-            await self.publish_outcomes()
-            log.info("reminder.quiet_deferred", **_ids(delivery), until=until.isoformat())
-        return decision == "send"
-
-    async def _retry_later(self, delivery: Delivery, error: str) -> None:
-        attempt = delivery.attempts + 1
-        if attempt >= self.retry.attempts:
-            await self._fail(delivery, f"gave up after {attempt} attempts: {error}")
-            return
-        until = self.clock.now() + timedelta(seconds=self.retry.delay(attempt, self.rng))
-        outcome = self._outcome(delivery, "deferred", error)
-        now = self.clock.now()
-        await self.store.defer(delivery.notice.key, until, now, attempted=True, outcome=outcome)
-        await self.publish_outcomes()
-        log.warning("notification.deferred", **_ids(delivery), until=until.isoformat(), error=error)
-
-    async def _fail(self, delivery: Delivery, error: str) -> None:
-        outcome = self._outcome(delivery, "failed", error)
-        now, key = self.clock.now(), delivery.notice.key
-        await self.store.finish(key, "failed", now, detail=error[:500], outcome=outcome)
-        await self.publish_outcomes()
-        # The operator's line: the row stays in the table as `failed` for inspection and replay.
-        log.error("notification.dead_lettered", **_ids(delivery), error=error)
-
-    def _outcome(
-        self, delivery: Delivery, status: OutcomeStatus, detail: str | None
-    ) -> NotificationOutcomeV1:
-        attempt = delivery.attempts + 1
-        return outcome_of(
-            delivery.notice, status, attempt=attempt, now=self.clock.now(), detail=detail
-        )
-
     async def publish_outcomes(self) -> int:
-        """Publish the recorded outcomes Kafka has not acknowledged yet; keep them if it is away."""
+        """Publish recorded outcomes (all at once, in order per key), then forget the acked ones."""
         published = 0
-        for outcome in await self.store.unpublished_outcomes(limit=100):
-            try:
-                await self.outcomes.publish(outcome)
-            except Exception as error:  # stays in the outbox; the next round tries again
-                log.warning("outcome.publish_deferred", error=type(error).__name__)
-                break
-            await self.store.outcome_published(outcome.event_id)
-            published += 1
+        async with self._publishing:  # one publisher at a time: nothing is sent twice
+            while outcomes := await self.store.unpublished_outcomes(limit=OUTCOMES_PER_ROUND):
+                acked = await publish_in_order(self.outcomes, outcomes)
+                published += await self.store.outcomes_published(acked)
+                if len(acked) < len(outcomes) or len(outcomes) < OUTCOMES_PER_ROUND:
+                    break  # Kafka is away (retried next round), or all are out
         return published
 
+    async def _claim_safely(self, limit: int) -> list[tuple[Delivery, datetime]]:
+        try:
+            return await self._claim(limit)
+        except Exception as error:  # the database may be briefly away: keep the loop alive
+            log.error("dispatcher.round_failed", error=type(error).__name__)
+            return []
 
-def _ids(delivery: Delivery) -> dict[str, object]:
-    notice = delivery.notice
-    return {
-        "correlation_id": notice.correlation_id,
-        "notification_key": notice.key,
-        "session_id": notice.session.session_id,
-        "kind": notice.kind,
-        "channel": notice.channel,
-        "attempt": delivery.attempts + 1,
-    }
+    async def _claim(self, limit: int) -> list[tuple[Delivery, datetime]]:
+        now = self.clock.now()
+        claimed = await self.store.claim_due(now, limit=limit, lease=self.lease)
+        return [(delivery, now) for delivery in claimed]
+
+    async def _deliver(self, delivery: Delivery, claimed_at: datetime) -> None:
+        """Work one claimed row in a free slot; an unexpected error leaves it to its lease."""
+        async with self._slots:
+            if self.clock.now() - claimed_at > self.lease / 2:
+                log.warning("dispatch.claim_expiring", **ids_of(delivery))
+                return  # another claim may take it soon: never send it late and twice
+            try:
+                await self.deliverer.work(delivery)
+            except Exception as error:  # the database may be briefly away: due again later
+                log.error(
+                    "dispatch.delivery_failed", **ids_of(delivery), error=type(error).__name__
+                )
+            finally:
+                self._recorded.set()
+
+    async def _publish_until(self, stop: asyncio.Event, poll_interval: float) -> None:
+        """Publish outcomes as deliveries record them (and each poll, after a Kafka outage)."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._recorded.wait(), poll_interval)
+            self._recorded.clear()
+            try:
+                await self.publish_outcomes()
+            except Exception as error:  # the database may be briefly away: next round
+                log.error("outcome.round_failed", error=type(error).__name__)
+            if stop.is_set():
+                return

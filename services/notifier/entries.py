@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
@@ -24,20 +27,13 @@ class EntriesAndConsents:
     """What each calendar holds, and who said STOP; mixed into the SQL store."""
 
     _sessions: async_sessionmaker[AsyncSession]
+    _serial: AbstractAsyncContextManager[Any]
 
-    async def record_entry(self, entry: CalendarEntry) -> bool:
-        """Store the entry unless a newer revision is stored; False when `entry` is stale."""
-        key = (str(entry.recipient_id), entry.session_id)
-        async with self._sessions.begin() as session:
-            row = await session.get(CalendarEntryRow, key, with_for_update=True)
-            if row is None:
-                row = CalendarEntryRow(recipient_id=key[0], session_id=key[1])
-                session.add(row)
-            elif row.revision > entry.revision:
-                return False
-            row.role, row.revision, row.active = entry.recipient.role, entry.revision, entry.active
-            row.recipient = entry.recipient.model_dump_json()
-        return True
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction, after the writers queued before it (on SQLite)."""
+        async with self._serial, self._sessions.begin() as session:
+            yield session
 
     async def entry(self, recipient_id: UUID, session_id: str) -> CalendarEntry | None:
         """What the recipient's calendar holds for the session."""
@@ -55,7 +51,7 @@ class EntriesAndConsents:
 
     async def set_sms_consent(self, phone: str, opted_in: bool, now: datetime) -> None:
         """Remember a STOP (opted_in false) or START reply."""
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             await session.merge(SmsOptOutRow(phone=phone, opted_in=opted_in, updated_at=now))
 
     async def sms_opted_out(self, phone: str) -> bool:

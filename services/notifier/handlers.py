@@ -32,6 +32,7 @@ from shared.logging import get_logger
 log = get_logger("services.notifier.handlers")
 ALL_KINDS: tuple[Kind, ...] = (*CALENDAR_KINDS, "reminder", "offer")
 Held = SeatAssignedV1 | SeatUpdatedV1
+Queued = tuple[Notice, str, datetime]
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,19 @@ class Intake:
     quiet: reminders.QuietHours
     wake: Callable[[], None]
 
+    def item(self, notice: Notice, due: datetime | None = None) -> Queued:
+        """The (notice, Message-ID, due) row to queue; due now unless given."""
+        return notice, message_id(notice.key, self.mail_domain), due or self.clock.now()
+
     async def enqueue(self, notice: Notice, due: datetime | None = None) -> None:
         """Record the notice (a no-op if its key exists) and ring the dispatcher."""
-        now = self.clock.now()
-        when = due or now
-        mail_id = message_id(notice.key, self.mail_domain)
-        if await self.store.enqueue(notice, message_id=mail_id, due=when, now=now):
-            log.info("notification.queued", notification_key=notice.key, due=when.isoformat())
+        queued = await self.store.enqueue_many([self.item(notice, due)], now=self.clock.now())
+        self.queued(notice.key, queued)
+
+    def queued(self, what: str, count: int) -> None:
+        """Log what was newly queued and ring the dispatcher."""
+        if count:
+            log.info("notification.queued", notification_key=what, queued=count)
         self.wake()
 
 
@@ -74,40 +81,41 @@ async def on_placement(event: PlacementEvent, intake: Intake) -> None:
 
 
 async def seat_held(event: Held, intake: Intake) -> None:
-    """Invite (or update) the attendee and plan the reminders of this revision."""
+    """Invite (or update) the attendee and plan the reminders of this revision, in one commit."""
     recipient = recipient_of(event.attendee)
     session, ids = event.session, _ids(event)
     entry = CalendarEntry(
         event.registration_id, session.session_id, event.revision, True, recipient
     )
-    if not await intake.store.record_entry(entry):
-        log.info("placement.stale_skipped", **ids)
-        return
-    now = intake.clock.now()
-    await intake.store.close_pending(
-        event.registration_id, session.session_id, ALL_KINDS, event.revision, now
-    )
     kind: Kind = "invite" if isinstance(event, SeatAssignedV1) else "update"
     notice = _notice(event, recipient, kind)
-    if recipient.consent_email:
-        await intake.enqueue(notice)
-    await plan_reminders(notice, intake)
+    items = [intake.item(notice)] if recipient.consent_email else []
+    items += [intake.item(reminder, due) for reminder, due in plan_reminders(notice, intake)]
+    now = intake.clock.now()
+    async with intake.store.intake() as work:
+        if not await work.record_entry(entry):
+            log.info("placement.stale_skipped", **ids)
+            return
+        await work.close_pending(
+            event.registration_id, session.session_id, ALL_KINDS, event.revision, now
+        )
+        queued = await work.enqueue_many(items, now=now)
+    intake.queued(notice.key, queued)
 
 
-async def plan_reminders(notice: Notice, intake: Intake) -> None:
-    """Queue every reminder still ahead, on the channels the recipient allows."""
+def plan_reminders(notice: Notice, intake: Intake) -> list[tuple[Notice, datetime]]:
+    """Every reminder still ahead, with its due time, on the channels the recipient allows."""
     session = notice.session
     starts_at = min(day.starts_at for day in session.days)
     offsets = intake.offsets(session.programme_id)
     planned = reminders.plan(
         starts_at, ZoneInfo(session.timezone), offsets, intake.quiet, intake.clock.now()
     )
-    for channel, slot, due in planned:
-        if _allowed(notice.recipient, channel):
-            reminder = notice.model_copy(
-                update={"kind": "reminder", "channel": channel, "slot": slot}
-            )
-            await intake.enqueue(reminder, due)
+    return [
+        (notice.model_copy(update={"kind": "reminder", "channel": channel, "slot": slot}), due)
+        for channel, slot, due in planned
+        if _allowed(notice.recipient, channel)
+    ]
 
 
 async def seat_released(event: SeatReleasedV1, intake: Intake) -> None:
@@ -116,20 +124,23 @@ async def seat_released(event: SeatReleasedV1, intake: Intake) -> None:
     entry = CalendarEntry(
         event.registration_id, session.session_id, event.revision, False, recipient
     )
-    if not await intake.store.record_entry(entry):
-        log.info("placement.stale_skipped", **_ids(event))
-        return
-    closed = await intake.store.close_pending(
-        event.registration_id, session.session_id, ALL_KINDS, event.revision, intake.clock.now()
-    )
+    cancellation = _notice(event, recipient, "cancellation")
+    now, queued = intake.clock.now(), 0
+    async with intake.store.intake() as work:
+        if not await work.record_entry(entry):
+            log.info("placement.stale_skipped", **_ids(event))
+            return
+        closed = await work.close_pending(
+            event.registration_id, session.session_id, ALL_KINDS, event.revision, now
+        )
+        if event.release_reason == "erased":
+            await work.erase(event.registration_id)
+        elif recipient.consent_email and await work.has_calendar(
+            event.registration_id, session.session_id
+        ):
+            queued = await work.enqueue_many([intake.item(cancellation)], now=now)
     log.info("reminders.suppressed", **_ids(event), closed=closed)
-    if event.release_reason == "erased":
-        await intake.store.erase(event.registration_id)
-        return
-    if recipient.consent_email and await intake.store.has_calendar(
-        event.registration_id, session.session_id
-    ):
-        await intake.enqueue(_notice(event, recipient, "cancellation"))
+    intake.queued(cancellation.key, queued)
 
 
 async def seat_offered(event: SeatOfferedV1, intake: Intake) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -70,7 +71,11 @@ def build_invite(invite: Invite) -> bytes:
 
 
 def _timezone(tzid: str, days: tuple[LocalDay, ...]) -> icalendar.Timezone:
-    first, last = days[0].starts_at.year, days[-1].ends_at.year
+    return _zone_years(tzid, days[0].starts_at.year, days[-1].ends_at.year)
+
+
+@functools.lru_cache(maxsize=64)  # built once per zone and years: only ever serialised, not changed
+def _zone_years(tzid: str, first: int, last: int) -> icalendar.Timezone:
     return icalendar.Timezone.from_tzid(
         tzid, first_date=date(first - 1, 1, 1), last_date=date(last + 1, 12, 31)
     )

@@ -56,6 +56,8 @@ def build_dispatcher(
         quiet=QuietHours(settings.quiet_start, settings.quiet_end),
         retry=retry,
         lease=timedelta(seconds=settings.dispatch_lease),
+        batch=settings.dispatch_batch,
+        concurrency=settings.dispatch_concurrency,
     )
 
 
@@ -99,7 +101,8 @@ def create_notifier(
     broker = broker or make_broker(settings.kafka_bootstrap_servers, client_id=SERVICE)
     clock = clock or SystemClock()
     store = SqlNotificationStore(settings.database_url_for(SERVICE, settings.database_url))
-    smtp = SmtpMailer(SmtpConfig.from_settings(settings)) if mailer is None else None
+    config = SmtpConfig.from_settings(settings)
+    smtp = SmtpMailer(config, pool_size=settings.smtp_pool_size) if mailer is None else None
     gateway = gateway_of(settings) if sms is None else None
     mail = mailer or smtp_of(smtp)
     dispatcher = build_dispatcher(

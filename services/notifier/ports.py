@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -12,6 +14,7 @@ from services.notifier.notices import Kind, Notice, Recipient
 from shared.contracts import NotificationOutcomeV1
 
 if TYPE_CHECKING:
+    from services.notifier.recording import Record
     from services.notifier.sms_text import SmsMessage
 
 Status = Literal["pending", "sent", "failed", "superseded", "cancelled"]
@@ -67,8 +70,45 @@ class CalendarEntry:
     recipient: Recipient
 
 
+class IntakeUnit(Protocol):
+    """The intake writes of one transaction: they all commit together, or none does."""
+
+    async def enqueue_many(
+        self, items: Sequence[tuple[Notice, str, datetime]], *, now: datetime
+    ) -> int: ...
+
+    async def record_entry(self, entry: CalendarEntry) -> bool: ...
+
+    async def close_pending(
+        self,
+        recipient_id: UUID,
+        session_id: str,
+        kinds: tuple[Kind, ...],
+        below: int,
+        now: datetime,
+    ) -> int: ...
+
+    async def has_calendar(self, recipient_id: UUID, session_id: str) -> bool: ...
+
+    async def erase(self, registration_id: UUID) -> int: ...
+
+
 class NotificationStore(Protocol):
     """Remembers every notification by its deterministic key, and what each calendar holds."""
+
+    def intake(self) -> AbstractAsyncContextManager[IntakeUnit]:
+        """One transaction for the writes of one event."""
+        ...
+
+    async def enqueue_many(
+        self, items: Sequence[tuple[Notice, str, datetime]], *, now: datetime
+    ) -> int:
+        """Insert (notice, message_id, due) where the key is absent, in one transaction."""
+        ...
+
+    async def record_entries(self, entries: Sequence[CalendarEntry]) -> int:
+        """Insert new entries and raise older revisions, in one transaction; return how many."""
+        ...
 
     async def enqueue(
         self, notice: Notice, *, message_id: str, due: datetime, now: datetime
@@ -106,9 +146,15 @@ class NotificationStore(Protocol):
         """Keep it pending until `until`, with its outcome event, in one transaction."""
         ...
 
+    async def record(self, records: Sequence[Record]) -> None:
+        """Write attempts' results and their outcome events, all in one transaction."""
+        ...
+
     async def unpublished_outcomes(self, limit: int) -> list[NotificationOutcomeV1]: ...
 
-    async def outcome_published(self, event_id: UUID) -> None: ...
+    async def outcomes_published(self, event_ids: Sequence[UUID]) -> int:
+        """Forget the outcomes Kafka acknowledged."""
+        ...
 
     async def record_entry(self, entry: CalendarEntry) -> bool:
         """Store the entry unless a newer revision is stored; False when `entry` is stale."""

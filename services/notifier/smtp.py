@@ -44,52 +44,71 @@ def classify(code: int, what: str, text: str) -> Exception:
     return TransientMailError(detail) if 400 <= code < 500 else PermanentMailError(detail)
 
 
-class SmtpMailer:
-    """One connection, reused across messages and reopened when it dropped; one send at a time."""
+@dataclass
+class _Slot:
+    """One pooled connection: None until first use, and again after a drop."""
 
-    def __init__(self, config: SmtpConfig) -> None:
+    client: aiosmtplib.SMTP | None = None
+
+
+class SmtpMailer:
+    """A small pool of connections, each reused across messages, one message at a time each.
+
+    aiosmtplib cannot interleave two transactions on one connection, so `pool_size` bounds how
+    many messages are in flight; a connection is probed (NOOP) before each reuse.
+    """
+
+    def __init__(self, config: SmtpConfig, *, pool_size: int = 1) -> None:
         self._config = config
-        self._client: aiosmtplib.SMTP | None = None
-        self._lock = asyncio.Lock()
+        self._idle: asyncio.LifoQueue[_Slot] = asyncio.LifoQueue()  # the warmest one first
+        for _ in range(pool_size):
+            self._idle.put_nowait(_Slot())
+        self._size = pool_size
 
     async def send(self, message: EmailMessage) -> None:
         """Deliver `message` to every recipient, or raise Transient/PermanentMailError."""
-        async with self._lock:
-            try:
-                client = await self._connected()
-                refused, _ = await client.send_message(message)
-            except aiosmtplib.SMTPRecipientsRefused as error:
-                self._drop()
-                raise _refusal({r.recipient: r.code for r in error.recipients}) from None
-            except aiosmtplib.SMTPResponseException as error:
-                self._drop()
-                raise classify(error.code, "reply", error.message) from None
-            except (aiosmtplib.SMTPException, OSError) as error:
-                self._drop()  # connection refused, dropped or timed out
-                raise TransientMailError(f"SMTP connection: {type(error).__name__}") from None
-            if refused:  # some recipients accepted, some not: still a failure to act on
-                raise _refusal({addr: reply.code for addr, reply in refused.items()})
+        slot = await self._idle.get()
+        try:
+            await self._send_on(slot, message)
+        finally:
+            self._idle.put_nowait(slot)
 
     async def close(self) -> None:
-        """Say QUIT if connected."""
-        async with self._lock:
-            if self._client is not None and self._client.is_connected:
-                try:
-                    await self._client.quit()
-                except (aiosmtplib.SMTPException, OSError):
-                    self._client.close()
-            self._client = None
+        """Say QUIT on every connection (waiting for messages in flight to finish)."""
+        for _ in range(self._size):
+            slot = await self._idle.get()
+            await _quit(slot.client)
+            slot.client = None
+        for _ in range(self._size):
+            self._idle.put_nowait(_Slot())
 
-    async def _connected(self) -> aiosmtplib.SMTP:
-        if self._client is not None and self._client.is_connected:
+    async def _send_on(self, slot: _Slot, message: EmailMessage) -> None:
+        try:
+            client = await self._connected(slot)
+            refused, _ = await client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as error:
+            _drop(slot)
+            raise _refusal({r.recipient: r.code for r in error.recipients}) from None
+        except aiosmtplib.SMTPResponseException as error:
+            _drop(slot)
+            raise classify(error.code, "reply", error.message) from None
+        except (aiosmtplib.SMTPException, OSError) as error:
+            _drop(slot)  # connection refused, dropped or timed out
+            raise TransientMailError(f"SMTP connection: {type(error).__name__}") from None
+        if refused:  # some recipients accepted, some not: still a failure to act on
+            raise _refusal({addr: reply.code for addr, reply in refused.items()})
+
+    async def _connected(self, slot: _Slot) -> aiosmtplib.SMTP:
+        client = slot.client
+        if client is not None and client.is_connected:
             try:
-                await self._client.noop()  # servers close idle connections; find out before MAIL
-                return self._client
+                await client.noop()  # servers close idle connections; find out before MAIL
+                return client
             except (aiosmtplib.SMTPException, OSError):
-                self._drop()
-        self._client = self._new_client()
-        await self._client.connect()
-        return self._client
+                _drop(slot)
+        slot.client = self._new_client()
+        await slot.client.connect()
+        return slot.client
 
     def _new_client(self) -> aiosmtplib.SMTP:
         config = self._config
@@ -103,10 +122,19 @@ class SmtpMailer:
             timeout=config.timeout,
         )
 
-    def _drop(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client = None
+
+def _drop(slot: _Slot) -> None:
+    if slot.client is not None:
+        slot.client.close()
+    slot.client = None
+
+
+async def _quit(client: aiosmtplib.SMTP | None) -> None:
+    if client is not None and client.is_connected:
+        try:
+            await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            client.close()
 
 
 def _refusal(codes: dict[str, int]) -> Exception:

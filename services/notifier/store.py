@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.notifier.entries import EntriesAndConsents
-from services.notifier.notices import Kind, Notice, Recipient
+from services.notifier.intake_work import IntakeWork
+from services.notifier.notices import Kind, Notice
 from services.notifier.ports import CalendarEntry, Delivery, Status
-from services.notifier.tables import Base, CalendarEntryRow, NotificationRow, OutcomeRow
+from services.notifier.recording import Record, write_records
+from services.notifier.tables import Base, NotificationRow, OutcomeRow
 from shared.contracts import NotificationOutcomeV1
 from shared.db import create_engine
-
-
-async def _add_outcome(
-    session: AsyncSession, outcome: NotificationOutcomeV1 | None, now: datetime
-) -> None:
-    if outcome is not None:  # merge: a repeated outcome (same deterministic id) is one row
-        payload = outcome.model_dump_json()
-        await session.merge(
-            OutcomeRow(event_id=str(outcome.event_id), payload=payload, created_at=now)
-        )
 
 
 def _delivery(row: NotificationRow) -> Delivery:
@@ -38,19 +32,14 @@ def _delivery(row: NotificationRow) -> Delivery:
     )
 
 
-def _entry(row: CalendarEntryRow) -> CalendarEntry:
-    recipient = Recipient.model_validate_json(row.recipient)
-    return CalendarEntry(
-        UUID(row.recipient_id), row.session_id, row.revision, row.active, recipient
-    )
-
-
 class SqlNotificationStore(EntriesAndConsents):
     """The store over SQLAlchemy's async engine; nothing connects until first use."""
 
     def __init__(self, url: str) -> None:
         self.engine: AsyncEngine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer: queue this process's writers here instead of in its busy-wait.
+        self._serial = asyncio.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
 
     async def create_tables(self) -> None:
         """Create the tables that do not exist yet."""
@@ -61,32 +50,33 @@ class SqlNotificationStore(EntriesAndConsents):
         """Close every pooled connection."""
         await self.engine.dispose()
 
+    @asynccontextmanager
+    async def intake(self) -> AsyncIterator[IntakeWork]:
+        """One transaction for the writes of one event: all of them commit, or none."""
+        async with self._writing() as session:
+            yield IntakeWork(session)
+
     async def enqueue(
         self, notice: Notice, *, message_id: str, due: datetime, now: datetime
     ) -> bool:
         """Insert the notice as pending unless its key exists; True when inserted."""
-        row = NotificationRow(
-            notification_key=notice.key,
-            recipient_id=str(notice.recipient_id),
-            session_id=notice.session.session_id,
-            channel=notice.channel,
-            kind=notice.kind,
-            revision=notice.revision,
-            status="pending",
-            message_id=message_id,
-            attempts=0,
-            next_attempt_at=due,
-            payload=notice.model_dump_json(),
-            updated_at=now,
-        )
-        try:
-            async with self._sessions.begin() as session:
-                if await session.get(NotificationRow, notice.key) is not None:
-                    return False
-                session.add(row)
-        except IntegrityError:  # another instance inserted the same key first
-            return False
-        return True
+        return await self.enqueue_many([(notice, message_id, due)], now=now) == 1
+
+    async def enqueue_many(
+        self, items: Sequence[tuple[Notice, str, datetime]], *, now: datetime
+    ) -> int:
+        """Insert (notice, message_id, due) as pending where the key is absent, in one transaction."""
+        async with self.intake() as work:
+            return await work.enqueue_many(items, now=now)
+
+    async def record_entries(self, entries: Sequence[CalendarEntry]) -> int:
+        """Insert new entries and raise older revisions, in one transaction; return how many."""
+        async with self.intake() as work:
+            return await work.record_entries(entries)
+
+    async def record_entry(self, entry: CalendarEntry) -> bool:
+        """Store the entry unless a newer revision is stored; False when `entry` is stale."""
+        return await self.record_entries([entry]) == 1
 
     async def get(self, notification_key: str) -> Delivery | None:
         """The notification under `notification_key`, if any."""
@@ -103,7 +93,7 @@ class SqlNotificationStore(EntriesAndConsents):
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             rows = list((await session.scalars(query)).all())
             claimed = [_delivery(row) for row in rows]
             for row in rows:  # a dispatcher that dies mid-send leaves it due again after the lease
@@ -120,11 +110,7 @@ class SqlNotificationStore(EntriesAndConsents):
         outcome: NotificationOutcomeV1 | None = None,
     ) -> None:
         """Record the final state after one more attempt, with its outcome event, atomically."""
-        values = {"status": status, "updated_at": now, "detail": detail}
-        statement = update(NotificationRow).where(NotificationRow.notification_key == key)
-        async with self._sessions.begin() as session:
-            await session.execute(statement.values(**values, attempts=NotificationRow.attempts + 1))
-            await _add_outcome(session, outcome, now)
+        await self.record([Record(key, status, now, detail=detail, outcome=outcome)])
 
     async def defer(
         self,
@@ -136,13 +122,14 @@ class SqlNotificationStore(EntriesAndConsents):
         outcome: NotificationOutcomeV1 | None = None,
     ) -> None:
         """Keep it pending until `until` (counting an attempt when one was made), with its outcome."""
-        statement = update(NotificationRow).where(NotificationRow.notification_key == key)
-        attempts = NotificationRow.attempts + (1 if attempted else 0)
-        async with self._sessions.begin() as session:
-            await session.execute(
-                statement.values(next_attempt_at=until, updated_at=now, attempts=attempts)
-            )
-            await _add_outcome(session, outcome, now)
+        await self.record(
+            [Record(key, None, now, until=until, attempted=attempted, outcome=outcome)]
+        )
+
+    async def record(self, records: Sequence[Record]) -> None:
+        """Write attempts' results and their outcome events, all in one transaction."""
+        async with self._writing() as session:
+            await write_records(session, records)
 
     async def unpublished_outcomes(self, limit: int) -> list[NotificationOutcomeV1]:
         """Outcome events not yet on Kafka, oldest first."""
@@ -151,10 +138,14 @@ class SqlNotificationStore(EntriesAndConsents):
             rows = (await session.scalars(query)).all()
         return [NotificationOutcomeV1.model_validate_json(row.payload) for row in rows]
 
-    async def outcome_published(self, event_id: UUID) -> None:
-        """Forget an outcome once Kafka acknowledged it."""
-        async with self._sessions.begin() as session:
-            await session.execute(delete(OutcomeRow).where(OutcomeRow.event_id == str(event_id)))
+    async def outcomes_published(self, event_ids: Sequence[UUID]) -> int:
+        """Forget the outcomes Kafka acknowledged, in one statement; return how many."""
+        if not event_ids:
+            return 0
+        ids = [str(event_id) for event_id in event_ids]
+        async with self._writing() as session:
+            result = await session.execute(delete(OutcomeRow).where(OutcomeRow.event_id.in_(ids)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def replay(self, key: str, now: datetime) -> bool:
         """Make a failed notification due again (an operator's decision); True if it was failed."""
@@ -163,19 +154,14 @@ class SqlNotificationStore(EntriesAndConsents):
             .where(NotificationRow.notification_key == key, NotificationRow.status == "failed")
             .values(status="pending", attempts=0, next_attempt_at=now, detail=None, updated_at=now)
         )
-        async with self._sessions.begin() as session:
+        async with self._writing() as session:
             result = await session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def has_calendar(self, recipient_id: UUID, session_id: str) -> bool:
         """Whether any invite or update was ever queued for this calendar entry."""
-        query = select(NotificationRow.notification_key).where(
-            NotificationRow.recipient_id == str(recipient_id),
-            NotificationRow.session_id == session_id,
-            NotificationRow.kind.in_(("invite", "update")),
-        )
-        async with self._sessions() as session:
-            return (await session.scalars(query.limit(1))).first() is not None
+        async with self.intake() as work:
+            return await work.has_calendar(recipient_id, session_id)
 
     async def close_pending(
         self,
@@ -186,30 +172,10 @@ class SqlNotificationStore(EntriesAndConsents):
         now: datetime,
     ) -> int:
         """Mark older pending notices of these kinds superseded (cancelled for reminders)."""
-        statement = (
-            update(NotificationRow)
-            .where(
-                NotificationRow.recipient_id == str(recipient_id),
-                NotificationRow.session_id == session_id,
-                NotificationRow.kind.in_(kinds),
-                NotificationRow.revision < below,
-                NotificationRow.status == "pending",
-            )
-            .values(status="superseded", updated_at=now)
-        )
-        async with self._sessions.begin() as session:
-            result = await session.execute(statement)
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        async with self.intake() as work:
+            return await work.close_pending(recipient_id, session_id, kinds, below, now)
 
     async def erase(self, registration_id: UUID) -> int:
         """Delete everything kept about a registration (its pending reminders included)."""
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                delete(NotificationRow).where(NotificationRow.recipient_id == str(registration_id))
-            )
-            await session.execute(
-                delete(CalendarEntryRow).where(
-                    CalendarEntryRow.recipient_id == str(registration_id)
-                )
-            )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        async with self.intake() as work:
+            return await work.erase(registration_id)

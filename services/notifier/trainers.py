@@ -39,7 +39,7 @@ async def on_session_published(event: SessionPublishedV1, intake: Intake) -> Non
 async def _notify(
     event: SessionPublishedV1, entry: CalendarEntry, kind: Kind, intake: Intake
 ) -> None:
-    # Queue first, then remember the revision: a crash in between re-queues the same key.
+    # Queue and remember the revision in one commit: a redelivery finds both or neither.
     notice = Notice(
         kind=kind,
         recipient_id=entry.recipient_id,
@@ -49,8 +49,10 @@ async def _notify(
         correlation_id=event.correlation_id,
     )
     now = intake.clock.now()
-    await intake.store.close_pending(
-        entry.recipient_id, entry.session_id, ALL_KINDS, event.revision, now
-    )
-    await intake.enqueue(notice)
-    await intake.store.record_entry(entry)
+    async with intake.store.intake() as work:
+        await work.close_pending(
+            entry.recipient_id, entry.session_id, ALL_KINDS, event.revision, now
+        )
+        queued = await work.enqueue_many([intake.item(notice)], now=now)
+        await work.record_entry(entry)
+    intake.queued(notice.key, queued)

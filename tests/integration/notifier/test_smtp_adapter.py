@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -29,6 +30,9 @@ class Server:
     rcpt_reply: str | None = None
     received: list[bytes] = field(default_factory=list)
     sessions: list[int] = field(default_factory=list)
+    delay: float = 0.0
+    active: int = 0
+    peak: int = 0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -40,7 +44,13 @@ class Server:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        """Answer the next queued reply, or keep the message."""
+        """Answer the next queued reply, or keep the message (after `delay`, counting overlaps)."""
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.active -= 1
         if self.data_replies:
             return self.data_replies.pop(0)
         self.received.append(envelope.original_content or envelope.content)
@@ -76,9 +86,10 @@ def servers() -> Iterator[Servers]:
     started.stop_all()
 
 
-def mailer_for(port: int) -> SmtpMailer:
+def mailer_for(port: int, pool_size: int = 1) -> SmtpMailer:
     """The adapter pointed at a local server, with a short timeout."""
-    return SmtpMailer(SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=5))
+    config = SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=5)
+    return SmtpMailer(config, pool_size=pool_size)
 
 
 def message(subject: str = "Potvrda mesta: Obuka č ć ž š đ") -> EmailMessage:
@@ -169,3 +180,33 @@ async def test_a_greylisted_recipient_is_transient(servers: Servers) -> None:
 async def test_no_server_is_transient() -> None:
     with pytest.raises(TransientMailError, match="connection"):
         await mailer_for(free_port()).send(message())
+
+
+async def test_a_pool_sends_on_several_connections_at_once_and_never_more(
+    servers: Servers,
+) -> None:
+    server, port = servers.start(delay=0.2)
+    mailer = mailer_for(port, pool_size=3)
+    await asyncio.gather(*(mailer.send(message(f"n{n}")) for n in range(9)))
+    await mailer.close()
+    subjects = sorted(
+        BytesParser(policy=policy.default).parsebytes(m)["Subject"] for m in server.received
+    )
+    assert subjects == [f"n{n}" for n in range(9)]  # each once
+    assert server.peak == 3
+    assert len(set(server.sessions)) == 3  # three connections, each reused
+
+
+async def test_a_failure_on_one_pooled_connection_leaves_the_others_sending(
+    servers: Servers,
+) -> None:
+    server, port = servers.start(delay=0.05, data_replies=["451 4.3.0 try later"])
+    mailer = mailer_for(port, pool_size=2)
+    results = await asyncio.gather(
+        *(mailer.send(message(f"n{n}")) for n in range(6)), return_exceptions=True
+    )
+    await mailer.close()
+    errors = [r for r in results if isinstance(r, Exception)]
+    assert len(errors) == 1
+    assert isinstance(errors[0], TransientMailError)
+    assert len(server.received) == 5

@@ -1,0 +1,163 @@
+"""One intake transaction: calendar entries, closing older notices and queueing new ones, together.
+
+Every write is a set-based statement (insert-if-absent, conditional upsert, one UPDATE), so a
+placement costs one transaction and a handful of round trips however many reminders it plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.notifier.notices import Kind, Notice
+from services.notifier.ports import CalendarEntry
+from services.notifier.tables import CalendarEntryRow, NotificationRow
+
+CHUNK = 5_000  # rows per statement; SQLAlchemy pages further under each driver's parameter limit
+Queued = tuple[Notice, str, datetime]
+OUTBOX: Table = NotificationRow.__table__  # type: ignore[assignment]
+ENTRIES: Table = CalendarEntryRow.__table__  # type: ignore[assignment]
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
+    """`items` in slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def outbox_row(notice: Notice, message_id: str, due: datetime, now: datetime) -> dict[str, Any]:
+    """The pending outbox row of a notice."""
+    return {
+        "notification_key": notice.key,
+        "recipient_id": str(notice.recipient_id),
+        "session_id": notice.session.session_id,
+        "channel": notice.channel,
+        "kind": notice.kind,
+        "revision": notice.revision,
+        "status": "pending",
+        "message_id": message_id,
+        "attempts": 0,
+        "next_attempt_at": due,
+        "payload": notice.model_dump_json(),
+        "detail": None,
+        "updated_at": now,
+    }
+
+
+def entry_row(entry: CalendarEntry) -> dict[str, Any]:
+    """The calendar-entry row of an entry."""
+    return {
+        "recipient_id": str(entry.recipient_id),
+        "session_id": entry.session_id,
+        "role": entry.recipient.role,
+        "revision": entry.revision,
+        "active": entry.active,
+        "recipient": entry.recipient.model_dump_json(),
+    }
+
+
+def newest_per_key(entries: Sequence[CalendarEntry]) -> list[CalendarEntry]:
+    """One entry per (recipient, session): the highest revision, the later one on a tie."""
+    newest: dict[tuple[UUID, str], CalendarEntry] = {}
+    for entry in entries:
+        key = (entry.recipient_id, entry.session_id)
+        if key not in newest or newest[key].revision <= entry.revision:
+            newest[key] = entry
+    return list(newest.values())
+
+
+def insert_statement(dialect: str, table: Table) -> Any:
+    """The dialect's INSERT, which has `on_conflict_do_nothing` / `_do_update`."""
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    raise NotImplementedError(f"no insert-if-absent for {dialect}")
+
+
+class IntakeWork:
+    """The intake writes of one transaction (see `SqlNotificationStore.intake`)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+        self._dialect = session.get_bind().dialect.name
+
+    async def enqueue_many(self, items: Sequence[Queued], *, now: datetime) -> int:
+        """Insert the notices whose key is absent as pending; return how many were inserted."""
+        statement = insert_statement(self._dialect, OUTBOX).on_conflict_do_nothing()
+        statement = statement.returning(OUTBOX.c.notification_key)
+        inserted = 0
+        for chunk in chunks(items):
+            rows = [outbox_row(notice, mail_id, due, now) for notice, mail_id, due in chunk]
+            result = await self._session.execute(statement, rows)
+            inserted += len(result.all())
+        return inserted
+
+    async def record_entries(self, entries: Sequence[CalendarEntry]) -> int:
+        """Insert new entries, overwrite those at an equal or lower revision; return how many."""
+        insert = insert_statement(self._dialect, ENTRIES)
+        changed = {c: insert.excluded[c] for c in ("role", "revision", "active", "recipient")}
+        statement = insert.on_conflict_do_update(
+            index_elements=[ENTRIES.c.recipient_id, ENTRIES.c.session_id],
+            set_=changed,
+            where=ENTRIES.c.revision <= insert.excluded.revision,
+        ).returning(ENTRIES.c.recipient_id)
+        written = 0
+        for chunk in chunks(newest_per_key(entries)):
+            result = await self._session.execute(statement, [entry_row(e) for e in chunk])
+            written += len(result.all())
+        return written
+
+    async def record_entry(self, entry: CalendarEntry) -> bool:
+        """Store the entry unless a newer revision is stored; False when `entry` is stale."""
+        return await self.record_entries([entry]) == 1
+
+    async def close_pending(
+        self,
+        recipient_id: UUID,
+        session_id: str,
+        kinds: tuple[Kind, ...],
+        below: int,
+        now: datetime,
+    ) -> int:
+        """Mark older pending notices of these kinds superseded."""
+        statement = (
+            update(NotificationRow)
+            .where(
+                NotificationRow.recipient_id == str(recipient_id),
+                NotificationRow.session_id == session_id,
+                NotificationRow.kind.in_(kinds),
+                NotificationRow.revision < below,
+                NotificationRow.status == "pending",
+            )
+            .values(status="superseded", updated_at=now)
+        )
+        result = await self._session.execute(statement)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def has_calendar(self, recipient_id: UUID, session_id: str) -> bool:
+        """Whether any invite or update was ever queued for this calendar entry."""
+        query = select(NotificationRow.notification_key).where(
+            NotificationRow.recipient_id == str(recipient_id),
+            NotificationRow.session_id == session_id,
+            NotificationRow.kind.in_(("invite", "update")),
+        )
+        return (await self._session.scalars(query.limit(1))).first() is not None
+
+    async def erase(self, registration_id: UUID) -> int:
+        """Delete everything kept about a registration (its pending reminders included)."""
+        recipient = str(registration_id)
+        result = await self._session.execute(
+            delete(NotificationRow).where(NotificationRow.recipient_id == recipient)
+        )
+        await self._session.execute(
+            delete(CalendarEntryRow).where(CalendarEntryRow.recipient_id == recipient)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

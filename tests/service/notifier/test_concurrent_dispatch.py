@@ -1,0 +1,240 @@
+"""Concurrent delivery, group commits and batched outcomes: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+from services.notifier.dispatcher import Dispatcher
+from services.notifier.outcomes import publish_in_order
+from services.notifier.recording import GroupCommit, Record
+from services.notifier.store import SqlNotificationStore
+from shared.clock import ManualClock
+from shared.contracts import NotificationOutcomeV1
+from tests.service.notifier.harness import NOW, FakeMailer
+from tests.service.notifier.test_dispatcher import Outcomes, dispatcher_for, queue_invite
+
+pytestmark = pytest.mark.service
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqlNotificationStore]:
+    """A fresh SQLite store."""
+    store = SqlNotificationStore(f"sqlite+aiosqlite:///{tmp_path / 'notifier.sqlite3'}")
+    await store.create_tables()
+    yield store
+    await store.dispose()
+
+
+@dataclass
+class SlowFirstMailer(FakeMailer):
+    """Holds the first message until released; counts how many sends overlap."""
+
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    active: int = 0
+    peak: int = 0
+    calls: int = 0
+
+    async def send(self, message: EmailMessage) -> None:
+        """Wait (the first one until released, the rest a moment), then accept."""
+        self.calls += 1
+        first = self.calls == 1
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+        try:
+            await (self.release.wait() if first else asyncio.sleep(0.001))
+        finally:
+            self.active -= 1
+        await super().send(message)
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll `condition()` until true, within a bounded deadline."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_one_slow_send_does_not_hold_the_others_and_in_flight_stays_bounded(
+    store: SqlNotificationStore,
+) -> None:
+    clock, outcomes, mailer = ManualClock(NOW), Outcomes(), SlowFirstMailer()
+    dispatcher = dispatcher_for(store, mailer, clock, outcomes)
+    assert dispatcher.concurrency == 4
+    keys = {(await queue_invite(store)).key for _ in range(40)}
+    dispatcher.start(poll_interval=0.05)
+    await eventually(lambda: len(mailer.sent) == 39)  # all but the slow one
+    assert mailer.peak <= dispatcher.concurrency
+    mailer.release.set()
+    await eventually(lambda: len(outcomes.published) == 40)
+    await dispatcher.stop()
+    assert Counter(m["Message-ID"] for m in mailer.sent).most_common(1)[0][1] == 1
+    assert {o.notification_key for o in outcomes.published} == keys
+    assert await store.unpublished_outcomes(limit=100) == []
+    assert {(await store.get(key)).status for key in keys} == {"sent"}  # type: ignore[union-attr]
+
+
+async def test_every_claimed_row_is_sent_and_recorded_exactly_once(
+    store: SqlNotificationStore,
+) -> None:
+    clock, outcomes, mailer = ManualClock(NOW), Outcomes(), FakeMailer()
+    dispatcher = dispatcher_for(store, mailer, clock, outcomes)
+    keys = [(await queue_invite(store)).key for _ in range(100)]
+    rounds = []
+    while worked := await dispatcher.run_once():
+        rounds.append(worked)
+    assert rounds == [16] * 6 + [4]
+    assert len(mailer.sent) == len({m["Message-ID"] for m in mailer.sent}) == 100
+    assert sorted(o.notification_key for o in outcomes.published) == sorted(keys)
+    for key in keys:
+        stored = await store.get(key)
+        assert stored is not None
+        assert (stored.status, stored.attempts) == ("sent", 1)
+
+
+async def test_a_claim_whose_lease_runs_out_before_its_slot_is_left_for_the_next_claim(
+    store: SqlNotificationStore,
+) -> None:
+    clock, outcomes = ManualClock(NOW), Outcomes()
+
+    @dataclass
+    class SlowMailer(FakeMailer):
+        async def send(self, message: EmailMessage) -> None:
+            clock.advance(timedelta(minutes=4))  # a very slow server, in travelled time
+            await super().send(message)
+
+    mailer = SlowMailer()
+    dispatcher = Dispatcher(store, dispatcher_for(store, mailer, clock, outcomes).channels,
+                            outcomes, clock, concurrency=1)  # fmt: skip
+    first, second = await queue_invite(store), await queue_invite(store)
+    assert await dispatcher.run_once() == 2
+    assert len(mailer.sent) == 1  # the second waited past half its lease: not sent late
+    clock.advance(dispatcher.lease)
+    assert await dispatcher.run_once() == 1
+    assert sorted(o.notification_key for o in outcomes.published) == sorted([first.key, second.key])
+    assert len({m["Message-ID"] for m in mailer.sent}) == len(mailer.sent) == 2
+
+
+@dataclass
+class CountingStore:
+    """A RecordStore that counts its transactions and can fail once."""
+
+    store: SqlNotificationStore
+    groups: list[int] = field(default_factory=list)
+    fail_next: bool = False
+
+    async def record(self, records: Sequence[Record]) -> None:
+        """Write the group (or fail it whole)."""
+        await asyncio.sleep(0.005)
+        if self.fail_next:
+            self.fail_next = False
+            raise OSError("database away")
+        self.groups.append(len(records))
+        await self.store.record(records)
+
+
+async def test_results_arriving_together_commit_together(store: SqlNotificationStore) -> None:
+    keys = [(await queue_invite(store)).key for _ in range(12)]
+    counting = CountingStore(store)
+    group = GroupCommit(counting)
+    await asyncio.gather(*(group.finish(key, "sent", NOW) for key in keys))
+    assert sum(counting.groups) == 12
+    assert len(counting.groups) < 12  # the first alone, then the ones that queued meanwhile
+    assert {(await store.get(key)).status for key in keys} == {"sent"}  # type: ignore[union-attr]
+
+
+async def test_a_failed_group_commit_fails_every_caller_and_the_next_one_works(
+    store: SqlNotificationStore,
+) -> None:
+    keys = [(await queue_invite(store)).key for _ in range(3)]
+    counting = CountingStore(store, fail_next=True)
+    group = GroupCommit(counting)
+    results = await asyncio.gather(
+        *(group.finish(key, "sent", NOW) for key in keys), return_exceptions=True
+    )
+    assert any(isinstance(r, OSError) for r in results)
+    failed = [key for key, r in zip(keys, results, strict=True) if isinstance(r, OSError)]
+    assert [(await store.get(key)).status for key in failed] == ["pending"] * len(failed)  # type: ignore[union-attr]
+    await group.defer(keys[0], NOW + timedelta(hours=1), NOW, attempted=True)
+    stored = await store.get(keys[0])
+    assert stored is not None
+    assert stored.next_attempt_at == NOW + timedelta(hours=1)
+
+
+def outcome_for(registration: str, status: str, attempt: int) -> NotificationOutcomeV1:
+    """An outcome of one registration's invite."""
+    return NotificationOutcomeV1.model_validate(
+        {
+            "event_id": str(uuid4()),
+            "occurred_at": NOW,
+            "correlation_id": "c",
+            "producer": "notifier",
+            "notification_key": f"{registration}:s:invite:1",
+            "registration_id": registration,
+            "session_id": "s",
+            "channel": "email",
+            "kind": "invite",
+            "status": status,
+            "attempt": attempt,
+        }
+    )
+
+
+@dataclass
+class GatedOutcomes(Outcomes):
+    """Acknowledges only after `ack` is set; refuses one registration entirely."""
+
+    ack: asyncio.Event = field(default_factory=asyncio.Event)
+    refused: str | None = None
+    started: list[NotificationOutcomeV1] = field(default_factory=list)
+
+    async def publish(self, outcome: NotificationOutcomeV1) -> None:
+        """Start the send, wait for the broker's ack (or fail)."""
+        self.started.append(outcome)
+        await self.ack.wait()
+        if str(outcome.registration_id) == self.refused:
+            raise ConnectionError("partition leader away")
+        await super().publish(outcome)
+
+
+async def test_outcomes_go_out_together_in_order_per_registration_and_only_acked_ones_leave(
+    store: SqlNotificationStore,
+) -> None:
+    a, b, c = (str(uuid4()) for _ in range(3))
+    batch = [
+        outcome_for(a, "deferred", 1),
+        outcome_for(b, "sent", 1),
+        outcome_for(a, "sent", 2),
+        outcome_for(c, "deferred", 1),
+        outcome_for(c, "sent", 2),
+    ]
+    at = [NOW + timedelta(seconds=i) for i in range(5)]
+    await store.record(
+        [Record(f"k{i}", None, at[i], until=NOW, outcome=o) for i, o in enumerate(batch)]
+    )
+    publisher = GatedOutcomes(refused=c)
+    publishing = asyncio.create_task(publish_in_order(publisher, batch))
+    await eventually(lambda: len(publisher.started) == 3)  # one per registration, all at once
+    assert len(await store.unpublished_outcomes(limit=10)) == 5  # nothing leaves before its ack
+    publisher.ack.set()
+    acked = await publishing
+    assert [o.status for o in publisher.published if str(o.registration_id) == a] == [
+        "deferred",
+        "sent",
+    ]
+    assert set(acked) == {batch[0].event_id, batch[1].event_id, batch[2].event_id}
+    assert await store.outcomes_published(acked) == 3
+    left = await store.unpublished_outcomes(limit=10)
+    assert [o.event_id for o in left] == [batch[3].event_id, batch[4].event_id]  # c's, in order
+    assert [o.event_id for o in publisher.started if str(o.registration_id) == c] == [
+        batch[3].event_id
+    ]  # c's second outcome never overtook its failed first
