@@ -16,6 +16,9 @@ from pathlib import Path
 from benchmarks.catalogue import write_catalogue
 from benchmarks.ceiling import run_ceiling
 from benchmarks.load import DecisionTail, drive, registrant, wait_for
+from benchmarks.reminders.__main__ import rows as reminder_rows
+from benchmarks.reminders.data import Profile
+from benchmarks.reminders.measure import run as run_reminders
 from benchmarks.sink import TimingSink
 from benchmarks.stats import percentile, rss_mib, table
 from deploy.kafka.launcher import LocalKafka
@@ -36,6 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency run")
     parser.add_argument("--opening-day", type=int, default=100_000, help="0 skips it")
     parser.add_argument("--sessions", type=int, default=500)
+    parser.add_argument(
+        "--reminders", type=int, default=1_000_000, help="pending reminders; 0 skips that run"
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="default: a temporary folder")
     return parser.parse_args(argv)
 
@@ -179,13 +185,19 @@ async def main_async(args: argparse.Namespace, root: Path) -> Rows:
             ) as stack:
                 rows += await opening_day(stack, sink, args.opening_day)
                 rows += memory_rows(stack, "after opening day")
-    rows.append(
-        (
-            "reminder scale (1,000,000 pending)",
-            "not yet measurable: no public interface to load the notifier's reminder store",
-        )
-    )
+        if args.reminders:
+            rows += await reminder_scale(root / "reminders", sink, args.reminders)
     return rows
+
+
+async def reminder_scale(root: Path, sink: TimingSink, pending: int) -> Rows:
+    """A notifier of its own, on a broker of its own, over a store holding `pending` reminders."""
+    profile = Profile(pending, rate=50.0, seconds=30.0, bursts=10)
+    with LocalKafka(root / "kafka") as kafka:  # its own group "notifier" must not meet the stack's
+        result = await run_reminders(
+            profile, bootstrap=kafka.bootstrap_servers, data_dir=root, sink=sink
+        )
+    return [(f"reminders: {name}", value) for name, value in reminder_rows(result)]
 
 
 def machine() -> str:
