@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registration import handlers, placements
@@ -29,11 +32,12 @@ from shared.catalogue import Catalogue, load_catalogue
 from shared.clock import Clock, SystemClock
 from shared.contracts import PlacementEvent, SessionPublishedV1
 from shared.db import create_engine
-from shared.kafka import make_broker, subscriber_options
+from shared.kafka import batch_subscriber_options, consume_batch, make_broker, subscriber_options
 from shared.kafka.admin import ensure_topics
 from shared.links import LinkSigner
 
 log = structlog.stdlib.get_logger("registration")
+PLACEMENT_EVENTS: TypeAdapter[PlacementEvent] = TypeAdapter(PlacementEvent)
 
 
 def subscribe(
@@ -41,9 +45,14 @@ def subscribe(
 ) -> None:
     """Follow the scheduler's decisions (for the status endpoint) and session changes."""
 
-    @broker.subscriber(topics.PLACEMENTS, **subscriber_options("registration"))
-    async def on_placement(event: PlacementEvent) -> None:
-        await placements.on_placement(event, store=store)
+    @broker.subscriber(topics.PLACEMENTS, **batch_subscriber_options("registration"))
+    async def on_placements(_: list[bytes], message: KafkaMessage) -> None:
+        await consume_batch(
+            message.raw_message,
+            PLACEMENT_EVENTS,
+            handle_many=functools.partial(placements.on_placements, store=store),
+            handle_one=functools.partial(placements.on_placement, store=store),
+        )
 
     @broker.subscriber(topics.CATALOGUE, **subscriber_options("registration"))
     async def on_session(event: SessionPublishedV1) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import structlog
 
 from services.registration.schemas import RegistrationStatus
@@ -50,11 +52,16 @@ def status_from(event: PlacementEvent) -> RegistrationStatus | None:
 
 async def on_placement(event: PlacementEvent, *, store: RegistrationStore) -> None:
     """Keep the status endpoint in step with the scheduler's decisions (idempotent upsert)."""
-    status = status_from(event)
-    if status is not None:
-        await store.record_status(status)
-    log.info(
-        "registration.status_updated",
-        registration_id=str(event.registration_id),
-        status=event.event_type,
-    )
+    await on_placements([event], store=store)
+
+
+async def on_placements(events: Sequence[PlacementEvent], *, store: RegistrationStore) -> None:
+    """The same for a batch of decisions, in one transaction (a newer revision always wins)."""
+    statuses = [status for event in events if (status := status_from(event)) is not None]
+    await store.record_statuses(statuses)
+    for event in events:
+        log.info(
+            "registration.status_updated",
+            registration_id=str(event.registration_id),
+            status=event.event_type,
+        )

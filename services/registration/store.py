@@ -73,8 +73,13 @@ class RegistrationStore:
 
     async def record_status(self, status: RegistrationStatus) -> None:
         """Store the scheduler's decision unless a newer revision is already stored (one statement)."""
-        async with self.engine.begin() as connection:
-            await connection.execute(self.status_upsert, status_values(status))
+        await self.record_statuses([status])
+
+    async def record_statuses(self, statuses: Sequence[RegistrationStatus]) -> None:
+        """Store many decisions in one transaction, in order: a newer revision always wins."""
+        if statuses:
+            async with self.engine.begin() as connection:
+                await connection.execute(self.status_upsert, [status_values(s) for s in statuses])
 
     async def row(self, registration_id: UUID) -> RegistrationRow | None:
         """Return the stored record of a registration, or None."""

@@ -132,3 +132,34 @@ async def test_unknown_registration_is_404(registry: Registry) -> None:
 def test_catalogue_seed_is_what_the_api_validates_against() -> None:
     catalogue = load_catalogue(REPO / "deploy/seed/programmes.yaml")
     assert catalogue.programme("social-networks-lsg").session("sn-training-2")
+
+
+async def test_a_batch_of_decisions_leaves_the_newest_revision_and_skips_a_poison_one(
+    registry: Registry,
+) -> None:
+    accepted = (await registry.client.post("/registrations", json=FORM)).json()
+    registration_id = UUID(accepted["registration_id"])
+
+    def waitlisted(position: int, revision: int) -> RegistrationWaitlistedV1:
+        return RegistrationWaitlistedV1(
+            **envelope(producer="scheduler", correlation_id="c", now=datetime.now(UTC)),
+            registration_id=registration_id,
+            programme_id="social-networks-lsg",
+            position=position,
+            revision=revision,
+            reason=f"moved on the waitlist to position {position}",
+        )
+
+    # one batch as the consumer fetches it: in order, with a record that is not an event at all
+    await registry.broker.publish_batch(
+        waitlisted(5, 1),
+        b"\x00not an event",
+        waitlisted(4, 2),
+        waitlisted(3, 3),
+        topic=topics.PLACEMENTS,
+    )
+    status = (await registry.client.get(f"/registrations/{registration_id}")).json()
+    assert (status["waitlist_position"], status["revision"]) == (3, 3)
+    await registry.broker.publish_batch(waitlisted(9, 2), topic=topics.PLACEMENTS)  # late, older
+    status = (await registry.client.get(f"/registrations/{registration_id}")).json()
+    assert (status["waitlist_position"], status["revision"]) == (3, 3)
