@@ -50,10 +50,20 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def insert_if_absent(dialect_name: str, table: Table, values: dict[str, Any]) -> Executable:
-    """An INSERT that does nothing when the row exists (SQLite and PostgreSQL): race-free upserts."""
+def insert_if_absent(
+    dialect_name: str, table: Table, values: dict[str, Any] | None = None
+) -> Executable:
+    """An INSERT that does nothing when the row exists (SQLite and PostgreSQL): race-free upserts.
+
+    Without `values`, the statement takes its row as execution parameters.
+    """
     if dialect_name == "sqlite":
-        return sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    if dialect_name == "postgresql":
-        return postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    raise NotImplementedError(f"no insert-if-absent for {dialect_name}")
+        statement: Any = sqlite.insert(table)
+    elif dialect_name == "postgresql":
+        statement = postgresql.insert(table)
+    else:
+        raise NotImplementedError(f"no insert-if-absent for {dialect_name}")
+    chosen: Executable = (
+        statement.values(**values) if values else statement
+    ).on_conflict_do_nothing()
+    return chosen

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scheduler.book_cache import BookCache
@@ -138,22 +138,21 @@ class ProgrammeTx:
     ) -> None:
         """Store a new registration's placement with the registrant's details."""
         await self._wrote()
-        await self.conn.execute(
-            insert(registrations).values(
-                registration_id=placement.registration_id,
-                programme_id=self.programme_id,
-                arrival=placement.arrival,
-                registrant_json=registrant.model_dump_json(),
-                correlation_id=correlation_id,
-                **_columns(placement, now),
-            )
-        )
+        row = {
+            "registration_id": placement.registration_id,
+            "programme_id": self.programme_id,
+            "arrival": placement.arrival,
+            "registrant_json": registrant.model_dump_json(),
+            "correlation_id": correlation_id,
+            **_columns(placement, now),
+        }
+        await self.conn.execute(_INSERT_PLACEMENT, row)
 
     async def save_placement(self, placement: Placement, now: datetime) -> None:
         """Store a changed placement."""
         await self._wrote()
-        key = registrations.c.registration_id == placement.registration_id
-        await self.conn.execute(update(registrations).where(key).values(**_columns(placement, now)))
+        row = {"key": placement.registration_id, **_columns(placement, now)}
+        await self.conn.execute(_UPDATE_PLACEMENT, row)
 
     async def contact(self, registration_id: UUID) -> tuple[Registrant | None, str]:
         """The registrant (None once erased) and the registration's correlation id."""
@@ -177,28 +176,27 @@ class ProgrammeTx:
         self, event: Event, *, topic: str, key: str, registration_id: UUID | None = None
     ) -> None:
         """Write an event to the outbox; the relay publishes it after the commit."""
-        await self.conn.execute(
-            insert(outbox).values(
-                event_id=event.event_id,
-                topic=topic,
-                key=key,
-                registration_id=registration_id,
-                event_json=event.model_dump_json(),
-                created_at=event.occurred_at,
-            )
-        )
+        row = {
+            "event_id": event.event_id,
+            "topic": topic,
+            "key": key,
+            "registration_id": registration_id,
+            "event_json": event.model_dump_json(),
+            "created_at": event.occurred_at,
+        }
+        await self.conn.execute(_INSERT_OUTBOX, row)
 
     async def first_time(self, consumer: str, event_id: UUID, now: datetime) -> bool:
-        """Record that `consumer` handled `event_id`; False if it already had."""
-        query = select(inbox.c.event_id).where(
-            inbox.c.consumer == consumer, inbox.c.event_id == event_id
-        )
-        if (await self.conn.execute(query)).first() is not None:
-            return False
-        await self.conn.execute(
-            insert(inbox).values(consumer=consumer, event_id=event_id, processed_at=now)
-        )
-        return True
+        """Record that `consumer` handled `event_id`; False if it already had (one statement)."""
+        statement = insert_if_absent(self.conn.dialect.name, inbox)
+        row = {"consumer": consumer, "event_id": event_id, "processed_at": now}
+        return bool((await self.conn.execute(statement, row)).rowcount)
+
+
+# Built once: executing a prepared statement with parameters skips building and caching a new one.
+_INSERT_PLACEMENT = insert(registrations)
+_UPDATE_PLACEMENT = update(registrations).where(registrations.c.registration_id == bindparam("key"))
+_INSERT_OUTBOX = insert(outbox)
 
 
 def _columns(placement: Placement, now: datetime) -> dict[str, Any]:
