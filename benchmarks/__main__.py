@@ -20,7 +20,7 @@ from benchmarks.reminders.__main__ import rows as reminder_rows
 from benchmarks.reminders.data import Profile
 from benchmarks.reminders.measure import run as run_reminders
 from benchmarks.sink import TimingSink
-from benchmarks.stats import percentile, rss_mib, table
+from benchmarks.stats import cpu_seconds, percentile, rss_mib, table
 from deploy.kafka.launcher import LocalKafka
 from deploy.local.stack import SERVICES, LocalStack, StackSettings
 from deploy.ports import free_port
@@ -49,7 +49,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 @contextmanager
 def system(
     data_dir: Path, sink: TimingSink, *, sessions: int, capacity: int
-) -> Iterator[LocalStack]:
+) -> Iterator[tuple[LocalStack, LocalKafka]]:
     """A fresh broker and the three services, mailing into `sink`."""
     data_dir.mkdir(parents=True, exist_ok=True)
     catalogue = write_catalogue(data_dir / "catalogue.yaml", sessions=sessions, capacity=capacity)
@@ -65,7 +65,7 @@ def system(
         )
         extra = {**UNLIMITED, "ADMIN_HTTP_PORT": str(free_port())}
         with LocalStack(settings, extra_env=extra) as stack:
-            yield stack
+            yield stack, kafka
 
 
 def ms(seconds: float) -> str:
@@ -84,13 +84,37 @@ def memory_rows(stack: LocalStack, when: str) -> Rows:
     return rows
 
 
+def cpu_by_process(stack: LocalStack, kafka: LocalKafka) -> dict[str, float]:
+    """CPU seconds used so far by each service, the broker, and this process (load, sink, tail)."""
+    pids = {name: stack.children[name].process for name in SERVICES}
+    used = {name: cpu_seconds(p.pid) for name, p in pids.items() if p is not None}
+    if kafka.pid is not None:
+        used["kafka"] = cpu_seconds(kafka.pid)
+    used["benchmark (HTTP load, SMTP sink)"] = time.process_time()
+    return used
+
+
+def cpu_rows(before: dict[str, float], after: dict[str, float], count: int) -> Rows:
+    """CPU per registration, process by process, over the throughput run."""
+    spent = {name: after[name] - before[name] for name in before}
+    total = sum(spent.values())
+    parts = [f"{name} {1000 * used / count:.1f}" for name, used in spent.items()]
+    return [
+        (
+            "CPU per registration, ms (throughput run)",
+            f"{1000 * total / count:.1f} = " + " + ".join(parts),
+        )
+    ]
+
+
 async def throughput_and_latency(
-    stack: LocalStack, sink: TimingSink, args: argparse.Namespace
+    stack: LocalStack, kafka: LocalKafka, sink: TimingSink, args: argparse.Namespace
 ) -> tuple[Rows, float]:
     """Sustained throughput as fast as the API takes them, then latency at a fixed rate."""
     bodies = [registrant("burst", i) for i in range(args.registrations)]
     tail = DecisionTail(stack.env["KAFKA_BOOTSTRAP_SERVERS"])
     await tail.start()
+    cpu_before = cpu_by_process(stack, kafka)
     try:
         submitted = await drive(stack.api_url, bodies, rate=None, workers=WORKERS)
         accepted_at = time.perf_counter()
@@ -98,6 +122,7 @@ async def throughput_and_latency(
         await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=900)
     finally:
         await tail.stop()
+    cpu = cpu_rows(cpu_before, cpu_by_process(stack, kafka), len(emails))
     started = min(submitted.posted_at.values())
     finished = max(sink.accepted_at.get(e, math.nan) for e in emails)
     ours = len(emails) / (finished - started)
@@ -108,6 +133,7 @@ async def throughput_and_latency(
         ("  stage: API accepted (POST -> 202)", f"{len(emails) / (accepted_at - started):.0f}/s"),
         ("  stage: scheduler decided", f"{len(tail.decided_at) / decided:.0f}/s"),
         ("sustained throughput, POST -> invite accepted", f"{ours:.0f} registrations/s"),
+        *cpu,
         (
             f"latency at {args.rate:.0f}/s for {args.seconds:.0f} s: p50",
             ms(percentile(latencies, 50)),
@@ -174,15 +200,19 @@ async def main_async(args: argparse.Namespace, root: Path) -> Rows:
     """Run every measurement; return the table's rows."""
     rows: Rows = []
     with TimingSink(free_port()) as sink:
-        with system(root / "steady", sink, sessions=args.sessions, capacity=1000) as stack:
-            measured, ours = await throughput_and_latency(stack, sink, args)
+        with system(root / "steady", sink, sessions=args.sessions, capacity=1000) as (
+            stack,
+            kafka,
+        ):
+            measured, ours = await throughput_and_latency(stack, kafka, sink, args)
             rows += measured + await ceiling_rows(stack, sink, args.registrations, ours)
             rows += memory_rows(stack, "after the throughput runs")
         if args.opening_day:
             capacity = max(1, int(0.8 * args.opening_day / args.sessions))
-            with system(
-                root / "opening-day", sink, sessions=args.sessions, capacity=capacity
-            ) as stack:
+            with system(root / "opening-day", sink, sessions=args.sessions, capacity=capacity) as (
+                stack,
+                _,
+            ):
                 rows += await opening_day(stack, sink, args.opening_day)
                 rows += memory_rows(stack, "after opening day")
         if args.reminders:

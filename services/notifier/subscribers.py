@@ -1,9 +1,20 @@
-"""The notifier's Kafka edge: decode, hand to the use case, nothing else."""
+"""The notifier's Kafka edge: decode, hand to the use case, nothing else.
+
+The two busy streams (placements, and the registrations stream it watches for erasures) are taken
+in batches with one offset commit each; every use case is idempotent per event (deterministic
+notification keys, revision checks), so after a failure mid-batch the one-by-one retry of the
+whole batch repeats nothing.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
 from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
+from pydantic import TypeAdapter
 
 from services.notifier import handlers, trainers
 from shared import topics
@@ -14,9 +25,12 @@ from shared.contracts import (
     SessionPublishedV1,
     SmsConsentChangedV1,
 )
-from shared.kafka import subscriber_options
+from shared.kafka import batch_subscriber_options, consume_batch, subscriber_options
 
 GROUP_ID = "notifier"
+E = TypeVar("E")
+PLACEMENTS: TypeAdapter[PlacementEvent] = TypeAdapter(PlacementEvent)
+REGISTRATION_STREAM: TypeAdapter[RegistrationStreamEvent] = TypeAdapter(RegistrationStreamEvent)
 
 
 def build_router(intake: handlers.Intake) -> KafkaRouter:
@@ -27,18 +41,31 @@ def build_router(intake: handlers.Intake) -> KafkaRouter:
     def subscribe(topic: str) -> DefaultSubscriber:
         return router.subscriber(topic, **subscriber_options(GROUP_ID))  # type: ignore[no-any-return]
 
-    @subscribe(topics.PLACEMENTS)
+    def subscribe_batches(
+        topic: str, adapter: TypeAdapter[E], one: Callable[[E], Awaitable[None]]
+    ) -> None:
+        async def in_order(events: Sequence[E]) -> None:
+            for event in events:
+                await one(event)
+
+        async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
+            await consume_batch(message.raw_message, adapter, handle_many=in_order, handle_one=one)
+
+        router.subscriber(topic, **batch_subscriber_options(GROUP_ID))(on_batch)
+
     async def on_placement(event: PlacementEvent) -> None:
         await handlers.on_placement(event, intake)
+
+    async def on_registration(event: RegistrationStreamEvent) -> None:
+        if isinstance(event, ErasureRequestedV1):
+            await handlers.on_erasure(event, intake)
+
+    subscribe_batches(topics.PLACEMENTS, PLACEMENTS, on_placement)
+    subscribe_batches(topics.REGISTRATIONS, REGISTRATION_STREAM, on_registration)
 
     @subscribe(topics.CATALOGUE)
     async def on_session(event: SessionPublishedV1) -> None:
         await trainers.on_session_published(event, intake)
-
-    @subscribe(topics.REGISTRATIONS)
-    async def on_registration(event: RegistrationStreamEvent) -> None:
-        if isinstance(event, ErasureRequestedV1):
-            await handlers.on_erasure(event, intake)
 
     @subscribe(topics.CONSENTS)
     async def on_consent(event: SmsConsentChangedV1) -> None:
