@@ -14,17 +14,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from services.notifier import reminders
 from services.notifier.channels import Channels
 from services.notifier.delivering import Deliverer, ids_of
 from services.notifier.outcomes import publish_in_order
 from services.notifier.ports import Delivery, NotificationStore, OutcomePublisher
-from services.notifier.recording import GroupCommit
+from services.notifier.recording import GroupCommit, Record
 from shared.clock import Clock
+from shared.contracts import NotificationOutcomeV1
 from shared.kafka import RetryPolicy
 from shared.logging import get_logger
 
@@ -51,9 +53,13 @@ class Dispatcher:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _publishing: asyncio.Lock = field(default_factory=asyncio.Lock)
     _task: asyncio.Task[None] | None = None
+    _fresh: list[NotificationOutcomeV1] = field(default_factory=list)  # committed, not yet sent
+    _from_store: bool = True  # read the outcomes back from the store (at start, after a failure)
+    _read_back: set[UUID] = field(default_factory=set)  # what the last such round read
 
     def __post_init__(self) -> None:
         self._slots = asyncio.Semaphore(self.concurrency)
+        self.recorder = GroupCommit(self.store, on_commit=self._committed)
         self.deliverer = Deliverer(
             store=self.store,
             channels=self.channels,
@@ -61,7 +67,7 @@ class Dispatcher:
             quiet=self.quiet,
             retry=self.retry,
             rng=lambda: self.rng(),
-            recorder=GroupCommit(self.store),
+            recorder=self.recorder,
         )
 
     def start(self, poll_interval: float) -> None:
@@ -115,15 +121,35 @@ class Dispatcher:
         return len(claimed)
 
     async def publish_outcomes(self) -> int:
-        """Publish recorded outcomes (all at once, in order per key), then forget the acked ones."""
+        """Publish every stored outcome (all at once, in order per key), then forget the acked."""
         published = 0
         async with self._publishing:  # one publisher at a time: nothing is sent twice
+            await self.recorder.settled()  # acked ones are deleted first, not read back
+            self._fresh.clear()  # committed, so the store holds them too
+            self._from_store, self._read_back = False, set()
             while outcomes := await self.store.unpublished_outcomes(limit=OUTCOMES_PER_ROUND):
+                self._read_back.update(outcome.event_id for outcome in outcomes)
                 acked = await publish_in_order(self.outcomes, outcomes)
                 published += await self.store.outcomes_published(acked)
+                if len(acked) < len(outcomes):
+                    self._from_store = True  # Kafka is away: the next round reads them again
                 if len(acked) < len(outcomes) or len(outcomes) < OUTCOMES_PER_ROUND:
-                    break  # Kafka is away (retried next round), or all are out
+                    break
         return published
+
+    async def _publish_fresh(self) -> None:
+        """Publish the outcomes committed since the last round, from memory (no read back)."""
+        async with self._publishing:
+            # one committed while the store was being read may have been read (and sent) already
+            batch = [o for o in self._fresh if o.event_id not in self._read_back]
+            self._fresh = []
+            acked = await publish_in_order(self.outcomes, batch)
+            self.recorder.forget(acked)  # deleted with the next group of results
+            if len(acked) < len(batch):
+                self._from_store = True  # the rest stay stored, in order, for the next round
+
+    def _committed(self, records: Sequence[Record]) -> None:
+        self._fresh.extend(r.outcome for r in records if r.outcome is not None)
 
     async def _claim_safely(self, limit: int) -> list[tuple[Delivery, datetime]]:
         try:
@@ -159,8 +185,10 @@ class Dispatcher:
                 await asyncio.wait_for(self._recorded.wait(), poll_interval)
             self._recorded.clear()
             try:
-                await self.publish_outcomes()
+                await (self.publish_outcomes() if self._from_store else self._publish_fresh())
             except Exception as error:  # the database may be briefly away: next round
+                self._from_store = True
                 log.error("outcome.round_failed", error=type(error).__name__)
             if stop.is_set():
+                await self.recorder.settled()  # the acked outcomes' deletion
                 return

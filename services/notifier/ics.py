@@ -58,30 +58,46 @@ def description_text(session: SessionSnapshot) -> str:
 
 
 def build_invite(invite: Invite) -> bytes:
-    """Serialise a REQUEST or CANCEL calendar with its VTIMEZONE and one VEVENT."""
+    """Serialise a REQUEST or CANCEL calendar with its VTIMEZONE and one VEVENT.
+
+    Only the VEVENT differs between invites: the calendar's own lines and the VTIMEZONE are
+    serialised once and reused (byte for byte what serialising the whole calendar gives).
+    """
+    days = local_days(invite.notice.session)
+    head, tail = _calendar_lines(invite.notice.method)
+    zone = _timezone_lines(
+        invite.notice.session.timezone, days[0].starts_at.year, days[-1].ends_at.year
+    )
+    return head + zone + refold(event_of(invite, days).to_ical()) + tail
+
+
+@functools.lru_cache(maxsize=4)
+def _calendar_lines(method: str) -> tuple[bytes, bytes]:
+    """The VCALENDAR's own lines: before its components, and after them."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", invite.notice.method)
-    days = local_days(invite.notice.session)
-    calendar.add_component(_timezone(invite.notice.session.timezone, days))
-    calendar.add_component(_event(invite, days))
-    return refold(calendar.to_ical())
+    calendar.add("method", method)
+    whole = refold(calendar.to_ical())
+    tail = b"END:VCALENDAR\r\n"
+    return whole.removesuffix(tail), tail
 
 
-def _timezone(tzid: str, days: tuple[LocalDay, ...]) -> icalendar.Timezone:
-    return _zone_years(tzid, days[0].starts_at.year, days[-1].ends_at.year)
+@functools.lru_cache(maxsize=64)  # once per zone and years: the same lines in every invite
+def _timezone_lines(tzid: str, first: int, last: int) -> bytes:
+    return refold(timezone_of(tzid, first, last).to_ical())
 
 
-@functools.lru_cache(maxsize=64)  # built once per zone and years: only ever serialised, not changed
-def _zone_years(tzid: str, first: int, last: int) -> icalendar.Timezone:
+def timezone_of(tzid: str, first: int, last: int) -> icalendar.Timezone:
+    """The VTIMEZONE with the transitions from the year before `first` to the year after `last`."""
     return icalendar.Timezone.from_tzid(
         tzid, first_date=date(first - 1, 1, 1), last_date=date(last + 1, 12, 31)
     )
 
 
-def _event(invite: Invite, days: tuple[LocalDay, ...]) -> icalendar.Event:
+def event_of(invite: Invite, days: tuple[LocalDay, ...]) -> icalendar.Event:
+    """The VEVENT of one invite: the session, its days and the one attendee."""
     notice, session, attendee = invite.notice, invite.notice.session, invite.notice.recipient
     vevent = icalendar.Event()
     vevent.add("uid", invite_uid(notice.recipient_id, session.session_id))

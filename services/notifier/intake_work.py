@@ -6,12 +6,13 @@ placement costs one transaction and a handful of round trips however many remind
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,6 +74,38 @@ def newest_per_key(entries: Sequence[CalendarEntry]) -> list[CalendarEntry]:
     return list(newest.values())
 
 
+@functools.lru_cache(maxsize=8)  # built once per dialect: SQLAlchemy then reuses its compiled form
+def _enqueue_statement(dialect: str) -> Any:
+    statement = insert_statement(dialect, OUTBOX).on_conflict_do_nothing()
+    return statement.returning(OUTBOX.c.notification_key)
+
+
+@functools.lru_cache(maxsize=8)
+def _upsert_entry_statement(dialect: str) -> Any:
+    insert = insert_statement(dialect, ENTRIES)
+    changed = {c: insert.excluded[c] for c in ("role", "revision", "active", "recipient")}
+    return insert.on_conflict_do_update(
+        index_elements=[ENTRIES.c.recipient_id, ENTRIES.c.session_id],
+        set_=changed,
+        where=ENTRIES.c.revision <= insert.excluded.revision,
+    ).returning(ENTRIES.c.recipient_id)
+
+
+# Core (not ORM) statements: nothing here needs the identity map, and the ORM's bulk path
+# costs several times the CPU of the statement itself.
+_CLOSE_PENDING = (
+    update(OUTBOX)
+    .where(
+        OUTBOX.c.recipient_id == bindparam("recipient_id_"),
+        OUTBOX.c.session_id == bindparam("session_id_"),
+        OUTBOX.c.kind.in_(bindparam("kinds_", expanding=True)),
+        OUTBOX.c.revision < bindparam("below_"),
+        OUTBOX.c.status == "pending",
+    )
+    .values(status="superseded", updated_at=bindparam("now_"))
+)
+
+
 def insert_statement(dialect: str, table: Table) -> Any:
     """The dialect's INSERT, which has `on_conflict_do_nothing` / `_do_update`."""
     if dialect == "sqlite":
@@ -91,8 +124,7 @@ class IntakeWork:
 
     async def enqueue_many(self, items: Sequence[Queued], *, now: datetime) -> int:
         """Insert the notices whose key is absent as pending; return how many were inserted."""
-        statement = insert_statement(self._dialect, OUTBOX).on_conflict_do_nothing()
-        statement = statement.returning(OUTBOX.c.notification_key)
+        statement = _enqueue_statement(self._dialect)
         inserted = 0
         for chunk in chunks(items):
             rows = [outbox_row(notice, mail_id, due, now) for notice, mail_id, due in chunk]
@@ -102,13 +134,7 @@ class IntakeWork:
 
     async def record_entries(self, entries: Sequence[CalendarEntry]) -> int:
         """Insert new entries, overwrite those at an equal or lower revision; return how many."""
-        insert = insert_statement(self._dialect, ENTRIES)
-        changed = {c: insert.excluded[c] for c in ("role", "revision", "active", "recipient")}
-        statement = insert.on_conflict_do_update(
-            index_elements=[ENTRIES.c.recipient_id, ENTRIES.c.session_id],
-            set_=changed,
-            where=ENTRIES.c.revision <= insert.excluded.revision,
-        ).returning(ENTRIES.c.recipient_id)
+        statement = _upsert_entry_statement(self._dialect)
         written = 0
         for chunk in chunks(newest_per_key(entries)):
             result = await self._session.execute(statement, [entry_row(e) for e in chunk])
@@ -128,18 +154,16 @@ class IntakeWork:
         now: datetime,
     ) -> int:
         """Mark older pending notices of these kinds superseded."""
-        statement = (
-            update(NotificationRow)
-            .where(
-                NotificationRow.recipient_id == str(recipient_id),
-                NotificationRow.session_id == session_id,
-                NotificationRow.kind.in_(kinds),
-                NotificationRow.revision < below,
-                NotificationRow.status == "pending",
-            )
-            .values(status="superseded", updated_at=now)
-        )
-        result = await self._session.execute(statement)
+        if below <= 1:
+            return 0  # revisions start at 1: nothing can be older than the first
+        params = {
+            "recipient_id_": str(recipient_id),
+            "session_id_": session_id,
+            "kinds_": list(kinds),
+            "below_": below,
+            "now_": now,
+        }
+        result = await self._session.execute(_CLOSE_PENDING, params)
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def has_calendar(self, recipient_id: UUID, session_id: str) -> bool:

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Literal, Protocol
 from uuid import UUID
 
@@ -36,10 +35,20 @@ class PermanentMailError(PermanentDeliveryError):
     """A permanent SMTP failure."""
 
 
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A composed email as it goes on the wire (CRLF, 7-bit), with its SMTP envelope."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    message_id: str
+    data: bytes
+
+
 class Mailer(Protocol):
     """Hands a message to a mail server, or raises one of the two errors above."""
 
-    async def send(self, message: EmailMessage) -> None: ...
+    async def send(self, mail: OutgoingMail) -> None: ...
 
 
 class SmsSender(Protocol):
@@ -146,8 +155,8 @@ class NotificationStore(Protocol):
         """Keep it pending until `until`, with its outcome event, in one transaction."""
         ...
 
-    async def record(self, records: Sequence[Record]) -> None:
-        """Write attempts' results and their outcome events, all in one transaction."""
+    async def record(self, records: Sequence[Record], forget: Sequence[UUID] = ()) -> None:
+        """Write attempts' results and their outcome events (and forget published ones), at once."""
         ...
 
     async def unpublished_outcomes(self, limit: int) -> list[NotificationOutcomeV1]: ...

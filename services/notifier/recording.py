@@ -9,18 +9,23 @@ previous commit runs in the next one (three statements, however many records).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+from uuid import UUID
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table, bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier.intake_work import OUTBOX, insert_statement
 from services.notifier.ports import Status
 from services.notifier.tables import OutcomeRow
 from shared.contracts import NotificationOutcomeV1
+from shared.logging import get_logger
+
+log = get_logger("services.notifier.recording")
 
 OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[assignment]
 
@@ -41,7 +46,7 @@ class Record:
 class RecordStore(Protocol):
     """Writes records in one transaction (SqlNotificationStore does)."""
 
-    async def record(self, records: Sequence[Record]) -> None: ...
+    async def record(self, records: Sequence[Record], forget: Sequence[UUID] = ()) -> None: ...
 
 
 _FINISH = (
@@ -63,6 +68,13 @@ _DEFER = (
         attempts=OUTBOX.c.attempts + bindparam("add_"),
     )
 )
+
+
+async def forget_outcomes(session: AsyncSession, event_ids: Sequence[UUID]) -> int:
+    """Delete published outcome events; return how many there were."""
+    ids = [str(event_id) for event_id in event_ids]
+    result = await session.execute(delete(OUTCOMES).where(OUTCOMES.c.event_id.in_(ids)))
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def write_records(session: AsyncSession, records: Sequence[Record]) -> None:
@@ -101,11 +113,21 @@ def _outcome_row(outcome: NotificationOutcomeV1, now: datetime) -> dict[str, Any
 
 
 class GroupCommit:
-    """`finish` and `defer` as the store has them, committed in groups (see the module doc)."""
+    """`finish` and `defer` as the store has them, committed in groups (see the module doc).
 
-    def __init__(self, store: RecordStore) -> None:
+    `on_commit` hears every committed group (the dispatcher publishes their outcomes from
+    memory); `forget` deletes published outcomes in the next group's transaction.
+    """
+
+    def __init__(
+        self,
+        store: RecordStore,
+        on_commit: Callable[[Sequence[Record]], None] | None = None,
+    ) -> None:
         self._store = store
-        self._waiting: list[tuple[Record, asyncio.Future[None]]] = []
+        self._on_commit = on_commit
+        self._waiting: list[tuple[Record | None, asyncio.Future[None]]] = []  # None: a barrier
+        self._forget: list[UUID] = []
         self._writer: asyncio.Task[None] | None = None
 
     async def finish(
@@ -136,26 +158,59 @@ class GroupCommit:
         """Queue the record for the next commit and wait for that commit (or its error)."""
         committed = asyncio.get_running_loop().create_future()
         self._waiting.append((record, committed))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_while_waiting())
+        self._ensure_writer()
         await committed
 
+    def forget(self, event_ids: Sequence[UUID]) -> None:
+        """Delete these (published) outcomes with the next group, or on their own if none comes."""
+        if event_ids:
+            self._forget.extend(event_ids)
+            self._ensure_writer()
+
+    async def settled(self) -> None:
+        """Wait until what was queued so far is written (or failed), not for what comes later."""
+        if self._writer is None or self._writer.done():
+            return  # the writer stops only when nothing is queued
+        barrier = asyncio.get_running_loop().create_future()
+        self._waiting.append((None, barrier))
+        with contextlib.suppress(Exception):
+            await barrier
+
+    def _ensure_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_while_waiting())
+
     async def _write_while_waiting(self) -> None:
-        while self._waiting:
+        while self._waiting or self._forget:
             group, self._waiting = self._waiting, []
+            forget, self._forget = self._forget, []
+            records = [record for record, _ in group if record is not None]
             try:
-                await self._store.record([record for record, _ in group])
+                if records or forget:  # a group of barriers alone has nothing to write
+                    await self._write(records, forget)
             except Exception as error:  # nothing of the group committed: each caller hears it
                 _settle(group, error)
+                _log_forget_failed(forget, error)
             except BaseException:
                 _settle(group, None, cancel=True)
                 raise
             else:
+                if self._on_commit is not None:
+                    self._on_commit(records)
                 _settle(group, None)
+
+    async def _write(self, records: list[Record], forget: list[UUID]) -> None:
+        await (self._store.record(records, forget) if forget else self._store.record(records))
+
+
+def _log_forget_failed(forget: list[UUID], error: Exception) -> None:
+    # Still stored: published again after a restart, with the same ids (consumers dedupe).
+    if forget:
+        log.warning("outcome.forget_failed", count=len(forget), error=type(error).__name__)
 
 
 def _settle(
-    group: list[tuple[Record, asyncio.Future[None]]],
+    group: list[tuple[Record | None, asyncio.Future[None]]],
     error: Exception | None,
     *,
     cancel: bool = False,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 import aiosmtplib
 
-from services.notifier.ports import PermanentMailError, TransientMailError
+from services.notifier.ports import OutgoingMail, PermanentMailError, TransientMailError
 from services.notifier.settings import NotifierSettings, TlsMode
 from shared.privacy import redact_text
 
@@ -49,27 +50,38 @@ class _Slot:
     """One pooled connection: None until first use, and again after a drop."""
 
     client: aiosmtplib.SMTP | None = None
+    answered_at: float = float("-inf")  # when the server last answered on it (monotonic)
 
 
 class SmtpMailer:
     """A small pool of connections, each reused across messages, one message at a time each.
 
     aiosmtplib cannot interleave two transactions on one connection, so `pool_size` bounds how
-    many messages are in flight; a connection is probed (NOOP) before each reuse.
+    many messages are in flight. A connection idle for `probe_after` seconds or more is probed
+    (NOOP) before reuse, since servers close idle ones; one that answered just now is not: under
+    load that saves a round trip per message.
     """
 
-    def __init__(self, config: SmtpConfig, *, pool_size: int = 1) -> None:
+    def __init__(
+        self,
+        config: SmtpConfig,
+        *,
+        pool_size: int = 1,
+        probe_after: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._config = config
+        self._probe_after, self._monotonic = probe_after, monotonic
         self._idle: asyncio.LifoQueue[_Slot] = asyncio.LifoQueue()  # the warmest one first
         for _ in range(pool_size):
             self._idle.put_nowait(_Slot())
         self._size = pool_size
 
-    async def send(self, message: EmailMessage) -> None:
-        """Deliver `message` to every recipient, or raise Transient/PermanentMailError."""
+    async def send(self, mail: OutgoingMail) -> None:
+        """Deliver `mail` to every recipient, or raise Transient/PermanentMailError."""
         slot = await self._idle.get()
         try:
-            await self._send_on(slot, message)
+            await self._send_on(slot, mail)
         finally:
             self._idle.put_nowait(slot)
 
@@ -82,10 +94,10 @@ class SmtpMailer:
         for _ in range(self._size):
             self._idle.put_nowait(_Slot())
 
-    async def _send_on(self, slot: _Slot, message: EmailMessage) -> None:
+    async def _send_on(self, slot: _Slot, mail: OutgoingMail) -> None:
         try:
             client = await self._connected(slot)
-            refused, _ = await client.send_message(message)
+            refused, _ = await client.sendmail(mail.sender, mail.recipients, mail.data)
         except aiosmtplib.SMTPRecipientsRefused as error:
             _drop(slot)
             raise _refusal({r.recipient: r.code for r in error.recipients}) from None
@@ -95,12 +107,15 @@ class SmtpMailer:
         except (aiosmtplib.SMTPException, OSError) as error:
             _drop(slot)  # connection refused, dropped or timed out
             raise TransientMailError(f"SMTP connection: {type(error).__name__}") from None
+        slot.answered_at = self._monotonic()
         if refused:  # some recipients accepted, some not: still a failure to act on
             raise _refusal({addr: reply.code for addr, reply in refused.items()})
 
     async def _connected(self, slot: _Slot) -> aiosmtplib.SMTP:
         client = slot.client
         if client is not None and client.is_connected:
+            if self._monotonic() - slot.answered_at < self._probe_after:
+                return client
             try:
                 await client.noop()  # servers close idle connections; find out before MAIL
                 return client

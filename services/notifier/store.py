@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.notifier.entries import EntriesAndConsents
 from services.notifier.intake_work import IntakeWork
 from services.notifier.notices import Kind, Notice
 from services.notifier.ports import CalendarEntry, Delivery, Status
-from services.notifier.recording import Record, write_records
+from services.notifier.recording import Record, forget_outcomes, write_records
 from services.notifier.tables import Base, NotificationRow, OutcomeRow
 from shared.contracts import NotificationOutcomeV1
 from shared.db import create_engine
@@ -126,10 +126,12 @@ class SqlNotificationStore(EntriesAndConsents):
             [Record(key, None, now, until=until, attempted=attempted, outcome=outcome)]
         )
 
-    async def record(self, records: Sequence[Record]) -> None:
-        """Write attempts' results and their outcome events, all in one transaction."""
+    async def record(self, records: Sequence[Record], forget: Sequence[UUID] = ()) -> None:
+        """Write attempts' results and their outcome events (and forget published ones), at once."""
         async with self._writing() as session:
             await write_records(session, records)
+            if forget:
+                await forget_outcomes(session, forget)
 
     async def unpublished_outcomes(self, limit: int) -> list[NotificationOutcomeV1]:
         """Outcome events not yet on Kafka, oldest first."""
@@ -142,10 +144,8 @@ class SqlNotificationStore(EntriesAndConsents):
         """Forget the outcomes Kafka acknowledged, in one statement; return how many."""
         if not event_ids:
             return 0
-        ids = [str(event_id) for event_id in event_ids]
         async with self._writing() as session:
-            result = await session.execute(delete(OutcomeRow).where(OutcomeRow.event_id.in_(ids)))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+            return await forget_outcomes(session, event_ids)
 
     async def replay(self, key: str, now: datetime) -> bool:
         """Make a failed notification due again (an operator's decision); True if it was failed."""

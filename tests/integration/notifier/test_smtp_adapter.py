@@ -15,10 +15,11 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from deploy.ports import free_port
-from services.notifier.ports import PermanentMailError, TransientMailError
+from services.notifier.ports import OutgoingMail, PermanentMailError, TransientMailError
 from services.notifier.smtp import SmtpConfig, SmtpMailer
 
 pytestmark = pytest.mark.integration
+SENDER, RECIPIENT = "training@trainingops.example", "djordje@opstina.example"
 CALENDAR = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nSUMMARY:Obuka č\\, ž\r\nEND:VCALENDAR\r\n".encode()
 
 
@@ -29,10 +30,17 @@ class Server:
     data_replies: list[str] = field(default_factory=list)
     rcpt_reply: str | None = None
     received: list[bytes] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     sessions: list[int] = field(default_factory=list)
     delay: float = 0.0
     active: int = 0
     peak: int = 0
+    noops: int = 0
+
+    async def handle_NOOP(self, server: Any, session: Any, envelope: Any, arg: str) -> str:
+        """Count the probes."""
+        self.noops += 1
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -54,6 +62,7 @@ class Server:
         if self.data_replies:
             return self.data_replies.pop(0)
         self.received.append(envelope.original_content or envelope.content)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.sessions.append(id(session))
         return "250 Message accepted for delivery"
 
@@ -86,17 +95,17 @@ def servers() -> Iterator[Servers]:
     started.stop_all()
 
 
-def mailer_for(port: int, pool_size: int = 1) -> SmtpMailer:
+def mailer_for(port: int, pool_size: int = 1, **options: Any) -> SmtpMailer:
     """The adapter pointed at a local server, with a short timeout."""
     config = SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=5)
-    return SmtpMailer(config, pool_size=pool_size)
+    return SmtpMailer(config, pool_size=pool_size, **options)
 
 
-def message(subject: str = "Potvrda mesta: Obuka č ć ž š đ") -> EmailMessage:
-    """A small message with non-ASCII headers and body."""
+def message(subject: str = "Potvrda mesta: Obuka č ć ž š đ") -> OutgoingMail:
+    """A small message with non-ASCII headers and body, as it goes on the wire."""
     mail = EmailMessage()
-    mail["From"] = Address("Training Office", addr_spec="training@trainingops.example")
-    mail["To"] = Address("Đorđe Šćekić", addr_spec="djordje@opstina.example")
+    mail["From"] = Address("Training Office", addr_spec=SENDER)
+    mail["To"] = Address("Đorđe Šćekić", addr_spec=RECIPIENT)
     mail["Subject"] = subject
     mail["Message-ID"] = "<0123456789abcdef@trainingops.example>"
     mail.set_content("Poštovani, Ћирилица.\n", cte="quoted-printable")
@@ -106,16 +115,19 @@ def message(subject: str = "Potvrda mesta: Obuka č ć ž š đ") -> EmailMessag
         subtype="calendar",
         params={"method": "REQUEST", "charset": "utf-8"},
     )
-    return mail
+    wire = mail.as_bytes(policy=policy.SMTP)
+    return OutgoingMail(SENDER, (RECIPIENT,), str(mail["Message-ID"]), wire)
 
 
 async def test_a_message_is_delivered_and_parses_back(servers: Servers) -> None:
     server, port = servers.start()
-    mailer = mailer_for(port)
-    await mailer.send(message())
+    mailer, sent = mailer_for(port), message()
+    await mailer.send(sent)
     await mailer.close()
 
     [raw] = server.received
+    assert raw == sent.data  # byte for byte as composed
+    assert server.envelopes == [(SENDER, [RECIPIENT])]
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
     assert parsed["Subject"] == "Potvrda mesta: Obuka č ć ž š đ"
     assert parsed["Message-ID"] == "<0123456789abcdef@trainingops.example>"
@@ -138,7 +150,7 @@ async def test_one_connection_serves_many_messages(servers: Servers) -> None:
 
 async def test_a_dropped_connection_is_reopened(servers: Servers) -> None:
     first, port = servers.start()
-    mailer = mailer_for(port)
+    mailer = mailer_for(port, probe_after=0.0)  # probe before every reuse
     await mailer.send(message("before"))
     servers.stop_all()  # the pooled connection is now dead
     second, _ = servers.start(port=port)
@@ -210,3 +222,21 @@ async def test_a_failure_on_one_pooled_connection_leaves_the_others_sending(
     assert len(errors) == 1
     assert isinstance(errors[0], TransientMailError)
     assert len(server.received) == 5
+
+
+async def test_a_connection_that_just_answered_is_reused_without_a_probe(
+    servers: Servers,
+) -> None:
+    server, port = servers.start()
+    now = [100.0]
+    mailer = mailer_for(port, probe_after=2.0, monotonic=lambda: now[0])
+    await mailer.send(message("first"))
+    now[0] += 1.5
+    await mailer.send(message("soon after"))
+    assert server.noops == 0
+    now[0] += 2.0  # idle long enough for a server to have closed it: probe first
+    await mailer.send(message("later"))
+    await mailer.close()
+    assert server.noops == 1
+    assert len(server.received) == 3
+    assert len(set(server.sessions)) == 1

@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -17,6 +19,7 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from pydantic import BaseModel
 
 from services.notifier.main import Notifier, create_notifier
+from services.notifier.ports import OutgoingMail
 from services.notifier.settings import NotifierSettings
 from services.notifier.sms_text import SmsMessage
 from shared import topics
@@ -32,17 +35,27 @@ TWO_DAYS = (
 )
 
 
+def parsed(mail: OutgoingMail) -> EmailMessage:
+    """The mail as its receiver parses it off the wire."""
+    message = BytesParser(policy=policy.default).parsebytes(mail.data)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
 @dataclass
 class FakeMailer:
-    """Records what it sends; raises the queued errors first."""
+    """Records what it sends (as the receiver parses it); raises the queued errors first."""
 
     sent: list[EmailMessage] = field(default_factory=list)
     errors: list[Exception] = field(default_factory=list)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, mail: OutgoingMail) -> None:
         """Fail with the next queued error, or record the message."""
         if self.errors:
             raise self.errors.pop(0)
+        message = parsed(mail)
+        assert mail.recipients == (message["To"].addresses[0].addr_spec,)
+        assert mail.message_id == message["Message-ID"]
         self.sent.append(message)
 
     def calendars(self, to: str | None = None) -> list[tuple[str, icalendar.Event]]:

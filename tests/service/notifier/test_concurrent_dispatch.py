@@ -7,14 +7,14 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
 from services.notifier.dispatcher import Dispatcher
 from services.notifier.outcomes import publish_in_order
+from services.notifier.ports import OutgoingMail
 from services.notifier.recording import GroupCommit, Record
 from services.notifier.store import SqlNotificationStore
 from shared.clock import ManualClock
@@ -43,7 +43,7 @@ class SlowFirstMailer(FakeMailer):
     peak: int = 0
     calls: int = 0
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: OutgoingMail) -> None:
         """Wait (the first one until released, the rest a moment), then accept."""
         self.calls += 1
         first = self.calls == 1
@@ -108,7 +108,7 @@ async def test_a_claim_whose_lease_runs_out_before_its_slot_is_left_for_the_next
 
     @dataclass
     class SlowMailer(FakeMailer):
-        async def send(self, message: EmailMessage) -> None:
+        async def send(self, message: OutgoingMail) -> None:
             clock.advance(timedelta(minutes=4))  # a very slow server, in travelled time
             await super().send(message)
 
@@ -132,14 +132,14 @@ class CountingStore:
     groups: list[int] = field(default_factory=list)
     fail_next: bool = False
 
-    async def record(self, records: Sequence[Record]) -> None:
+    async def record(self, records: Sequence[Record], forget: Sequence[UUID] = ()) -> None:
         """Write the group (or fail it whole)."""
         await asyncio.sleep(0.005)
         if self.fail_next:
             self.fail_next = False
             raise OSError("database away")
         self.groups.append(len(records))
-        await self.store.record(records)
+        await self.store.record(records, forget)
 
 
 async def test_results_arriving_together_commit_together(store: SqlNotificationStore) -> None:
@@ -238,3 +238,77 @@ async def test_outcomes_go_out_together_in_order_per_registration_and_only_acked
     assert [o.event_id for o in publisher.started if str(o.registration_id) == c] == [
         batch[3].event_id
     ]  # c's second outcome never overtook its failed first
+
+
+@dataclass
+class OutcomesDownAfter(Outcomes):
+    """Kafka acknowledges the first `up` publishes, refuses the next `down`, then is back."""
+
+    up: int = 10
+    down: int = 5
+    refused: int = 0
+
+    async def publish(self, outcome: NotificationOutcomeV1) -> None:
+        """Keep, fail while down, keep again."""
+        if len(self.published) >= self.up and self.refused < self.down:
+            self.refused += 1
+            raise ConnectionError("broker away")
+        await asyncio.sleep(0.002)  # the broker's acknowledgement
+        await super().publish(outcome)
+
+
+@pytest.mark.parametrize("kafka", ["up", "away for a while"])
+async def test_outcomes_from_memory_are_published_once_each_and_then_forgotten(
+    store: SqlNotificationStore, kafka: str
+) -> None:
+    clock, mailer = ManualClock(NOW), FakeMailer()
+    outcomes = OutcomesDownAfter(down=0 if kafka == "up" else 5)
+    dispatcher = dispatcher_for(store, mailer, clock, outcomes)
+    keys = [(await queue_invite(store)).key for _ in range(60)]
+    dispatcher.start(poll_interval=0.05)
+    await eventually(lambda: len(outcomes.published) >= 60)
+    await dispatcher.stop()
+    published = Counter(o.notification_key for o in outcomes.published)
+    assert published == Counter(keys)  # every outcome once: none lost, none doubled
+    assert outcomes.refused == (0 if kafka == "up" else 5)
+    assert await store.unpublished_outcomes(limit=100) == []  # acked ones were deleted
+    assert len(mailer.sent) == 60  # a broker outage never resends a mail
+
+
+async def test_acked_outcomes_are_deleted_with_the_next_group_of_results(
+    store: SqlNotificationStore,
+) -> None:
+    first, second = await queue_invite(store), await queue_invite(store)
+    counting = CountingStore(store)
+    group = GroupCommit(counting, on_commit=lambda records: committed.extend(records))
+    committed: list[Record] = []
+    outcome = outcome_for(str(first.recipient_id), "sent", 1)
+    await group.finish(first.key, "sent", NOW, outcome=outcome)
+    assert [r.key for r in committed] == [first.key]  # heard only after its commit
+    assert [o.event_id for o in await store.unpublished_outcomes(limit=10)] == [outcome.event_id]
+    group.forget([outcome.event_id])
+    await group.finish(second.key, "sent", NOW)
+    await group.settled()
+    assert await store.unpublished_outcomes(limit=10) == []
+    assert counting.groups == [1, 1]  # the deletion rode along with the second result
+
+
+async def test_settled_waits_for_what_was_queued_not_for_what_comes_later(
+    store: SqlNotificationStore,
+) -> None:
+    keys = [(await queue_invite(store)).key for _ in range(6)]
+    group = GroupCommit(CountingStore(store))  # each transaction takes 5 ms or more
+    first = asyncio.create_task(group.finish(keys[0], "sent", NOW))
+    await asyncio.sleep(0)  # its transaction is under way
+
+    async def one_after_another() -> None:
+        for key in keys[1:]:
+            await group.finish(key, "sent", NOW)
+
+    later = asyncio.create_task(one_after_another())
+    await group.settled()  # a busy writer must not keep the outcome publisher waiting
+    assert first.done()
+    assert not later.done()
+    await later
+    await group.settled()
+    assert {(await store.get(key)).status for key in keys} == {"sent"}  # type: ignore[union-attr]

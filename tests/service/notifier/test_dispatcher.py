@@ -7,8 +7,8 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from structlog.testing import capture_logs
@@ -19,7 +19,7 @@ from services.notifier.handlers import recipient_of
 from services.notifier.messages import MailIdentity, message_id
 from services.notifier.notices import Notice
 from services.notifier.personal_links import LinkMaker
-from services.notifier.ports import PermanentMailError, TransientMailError
+from services.notifier.ports import OutgoingMail, PermanentMailError, TransientMailError
 from services.notifier.recording import Record
 from services.notifier.replay import replay
 from services.notifier.settings import NotifierSettings
@@ -44,7 +44,7 @@ class CrashingMailer(FakeMailer):
 
     crash_after_accept: bool = True
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: OutgoingMail) -> None:
         """Accept, then maybe die."""
         await super().send(message)
         if self.crash_after_accept:
@@ -207,10 +207,10 @@ class StampingMailer(FakeMailer):
 
     accepted: dict[str, float] = field(default_factory=dict)
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: OutgoingMail) -> None:
         """Accept and note the time."""
         await super().send(message)
-        self.accepted[message["Message-ID"]] = time.perf_counter()
+        self.accepted[message.message_id] = time.perf_counter()
 
 
 async def test_measure_the_window_between_acceptance_and_the_sent_record(
@@ -222,8 +222,8 @@ async def test_measure_the_window_between_acceptance_and_the_sent_record(
     committed: dict[str, float] = {}
     record = store.record
 
-    async def stamped_record(records: Sequence[Record]) -> None:
-        await record(records)
+    async def stamped_record(records: Sequence[Record], forget: Sequence[UUID] = ()) -> None:
+        await record(records, forget)
         for done in records:
             committed[message_id(done.key, "trainingops.example")] = time.perf_counter()
 

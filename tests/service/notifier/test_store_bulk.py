@@ -138,3 +138,30 @@ async def test_intake_writes_roll_back_together(store: SqlNotificationStore) -> 
         await write_then_die()
     assert await store.entry(one, "ppz-bg-06") is None
     assert await store.get(notice.key) is None
+
+
+async def test_close_pending_supersedes_only_older_pending_notices_of_the_kinds(
+    store: SqlNotificationStore,
+) -> None:
+    person, other = uuid4(), uuid4()
+    rows = [
+        notice_of(seat_assigned(registration_id=str(person), revision=1)),
+        notice_of(seat_assigned(registration_id=str(person), revision=1), "reminder", slot="d1"),
+        notice_of(seat_assigned(registration_id=str(person), revision=2), "update"),
+        notice_of(seat_assigned(registration_id=str(other), revision=1)),
+        notice_of(seat_assigned(registration_id=str(person), session={"session_id": "x"})),
+    ]
+    await store.enqueue_many(queued(rows), now=NOW)
+    assert await store.close_pending(person, "ppz-bg-06", ("invite", "reminder"), 1, NOW) == 0
+    closed = await store.close_pending(person, "ppz-bg-06", ("reminder", "update"), 3, NOW)
+    assert closed == 2  # the reminder (rev 1) and the update (rev 2); not the invite's kind
+    states = {n.key: (await store.get(n.key)).status for n in rows}  # type: ignore[union-attr]
+    assert states == {
+        rows[0].key: "pending",
+        rows[1].key: "superseded",
+        rows[2].key: "superseded",
+        rows[3].key: "pending",
+        rows[4].key: "pending",
+    }
+    again = await store.close_pending(person, "ppz-bg-06", ("reminder", "update"), 3, NOW)
+    assert again == 0  # only pending rows are closed

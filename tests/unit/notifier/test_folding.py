@@ -50,8 +50,11 @@ def test_any_text_round_trips_as_one_event(summary: str) -> None:
     data = serialise(summary)
     events = icalendar.Calendar.from_ical(data).events
     assert len(events) == 1
-    assert str(events[0]["SUMMARY"]) == summary
-    assert str(events[0]["LOCATION"]) == summary
+    # icalendar 7 reads a literal `\N` as the line break RFC 5545 spells that way (documented in
+    # its `_escape_char`), so that is the one change text may undergo.
+    expected = summary.replace("\\N", "\n")
+    assert str(events[0]["SUMMARY"]) == expected
+    assert str(events[0]["LOCATION"]) == expected
     assert physical_lines_are_safe(data)
 
 

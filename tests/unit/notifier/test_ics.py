@@ -9,9 +9,19 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 
-from services.notifier.ics import Invite, build_invite, description_text, invite_uid
+from services.notifier.folding import refold
+from services.notifier.ics import (
+    PRODID,
+    Invite,
+    build_invite,
+    description_text,
+    event_of,
+    invite_uid,
+    timezone_of,
+)
 from services.notifier.messages import MailIdentity
 from services.notifier.notices import trainer_id, trainer_recipient
+from services.notifier.schedule import local_days
 from shared.contracts import SeatAssignedV1
 from tests.unit.notifier.conftest import notice_of
 
@@ -264,3 +274,44 @@ def test_a_trainer_is_the_chair_with_their_own_uid(
     assert vevent["ATTENDEE"].params["ROLE"] == "CHAIR"
     assert vevent["UID"] == invite_uid(trainer_id("Milica@Trainers.example"), "ppz-bg-06")
     assert vevent["UID"] != invite_uid(event.registration_id, "ppz-bg-06")
+
+
+def whole_calendar(invite: Invite) -> bytes:
+    """The calendar serialised in one piece by icalendar (what build_invite assembles from parts)."""
+    days = local_days(invite.notice.session)
+    calendar = icalendar.Calendar()
+    for name, value in (("prodid", PRODID), ("version", "2.0"), ("calscale", "GREGORIAN")):
+        calendar.add(name, value)
+    calendar.add("method", invite.notice.method)
+    first, last = days[0].starts_at.year, days[-1].ends_at.year
+    calendar.add_component(timezone_of(invite.notice.session.timezone, first, last))
+    calendar.add_component(event_of(invite, days))
+    return refold(calendar.to_ical())
+
+
+@pytest.mark.parametrize("kind", ["invite", "update", "cancellation"])
+@pytest.mark.parametrize(
+    "session",
+    [
+        {},
+        {"title": TRICKY * 2, "timezone": "Europe/Sarajevo"},
+        {"mode": "online", "venue": None, "online_url": "https://meet.example/ppz"},
+        {
+            "days": [
+                {"starts_at": "2026-12-30T08:00:00Z", "ends_at": "2026-12-30T12:00:00Z"},
+                {"starts_at": "2027-01-04T08:00:00Z", "ends_at": "2027-01-04T12:00:00Z"},
+            ]
+        },
+    ],
+)
+def test_cached_calendar_parts_give_the_bytes_of_the_whole_calendar(
+    make_event: MakeEvent,
+    identity: MailIdentity,
+    now: datetime,
+    kind: str,
+    session: dict[str, object],
+) -> None:
+    for name in ("Đorđe Šćekić", "Александра Милошевић-Петровић", "Ana\\;ROLE=CHAIR"):
+        event = make_event(session=session, attendee={"full_name": name}, revision=2)
+        invite = Invite(notice_of(event, kind), identity.organizer, now)  # type: ignore[arg-type]
+        assert build_invite(invite) == whole_calendar(invite)

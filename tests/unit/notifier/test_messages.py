@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from email import policy
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
@@ -13,6 +14,8 @@ from email.utils import parsedate_to_datetime
 import icalendar
 import pytest
 
+from services.notifier import wording
+from services.notifier.ics import Invite, build_invite
 from services.notifier.messages import MailIdentity, compose_email, message_id
 from services.notifier.personal_links import LinkMaker
 from shared.contracts import SeatAssignedV1
@@ -35,9 +38,8 @@ def compose(now: datetime, identity: MailIdentity) -> Callable[..., EmailMessage
     ) -> EmailMessage:
         notice = notice_of(event, kind, **fields)  # type: ignore[arg-type]
         links = LINKS.links_for(notice)
-        message = compose_email(notice, identity=identity, links=links, now=at)
-        wire = message.as_bytes(policy=policy.SMTP)
-        parsed = BytesParser(policy=policy.default).parsebytes(wire)
+        mail = compose_email(notice, identity=identity, links=links, now=at)
+        parsed = BytesParser(policy=policy.default).parsebytes(mail.data)
         assert isinstance(parsed, EmailMessage)
         return parsed
 
@@ -254,3 +256,130 @@ def test_every_kind_has_its_subject_in_every_language(
         body = parts(message)["text/plain"].get_content()
         assert "(Europe/Belgrade)" in body
         assert ("text/calendar" in parts(message)) == (kind in ("invite", "update", "cancellation"))
+
+
+CYRILLIC = "Александра Милошевић-Петровић Јовановић"
+
+
+def leaf_summary(message: EmailMessage) -> list[tuple[str, dict[str, str], str | None]]:
+    """Every part in order: content type, parameters (boundaries aside), disposition."""
+    return [
+        (
+            part.get_content_type(),
+            {
+                k: v
+                for k, v in part.get_params() or []
+                if k not in ("boundary", part.get_content_type())
+            },
+            part.get_content_disposition(),
+        )
+        for part in message.walk()
+    ]
+
+
+def rfc2047_decoded(data: bytes, field: str) -> str:
+    """A header decoded per RFC 2047 (the default policy's address parser keeps the spaces
+    between adjacent encoded words, which RFC 2047 says to drop)."""
+    raw = message_from_bytes(data)[field]
+    return str(make_header(decode_header(raw)))
+
+
+def test_golden_parse_of_an_invite_to_a_cyrillic_name(
+    make_event: MakeEvent, now: datetime, identity: MailIdentity
+) -> None:
+    event = make_event(attendee={"language": "sr-Cyrl", "full_name": CYRILLIC})
+    notice = notice_of(event)
+    mail = compose_email(notice, identity=identity, links=LINKS.links_for(notice), now=now)
+    message = BytesParser(policy=policy.default).parsebytes(mail.data)
+    assert isinstance(message, EmailMessage)
+    assert leaf_summary(message) == [
+        ("multipart/mixed", {}, None),
+        ("multipart/alternative", {}, None),
+        ("text/plain", {"charset": "utf-8"}, None),
+        ("text/html", {"charset": "utf-8"}, None),
+        ("text/calendar", {"charset": "utf-8", "method": "REQUEST"}, None),
+        ("application/ics", {}, "attachment"),
+    ]
+    assert [part.get("MIME-Version") for part in message.walk()] == ["1.0"] + [None] * 5
+    assert [part["Content-Transfer-Encoding"] for part in message.walk()][2:] == (
+        ["quoted-printable"] * 2 + ["base64"] * 2
+    )
+    assert rfc2047_decoded(mail.data, "To") == f"{CYRILLIC} <djordje.scekic@opstina.example>"
+    assert message["Subject"] == "Потврда места: Javne nabavke u praksi"
+    assert message["From"] == "Training Office <training@trainingops.example>"
+    assert message["Content-Language"] == "sr-Cyrl"
+    assert (mail.sender, mail.recipients) == (
+        "training@trainingops.example",
+        ("djordje.scekic@opstina.example",),
+    )
+    assert mail.message_id == message["Message-ID"] == message_id(notice.key, "trainingops.example")
+    leaves = parts(message)
+    text = leaves["text/plain"].get_content()
+    assert text.startswith(f"Поштовани/а {CYRILLIC},")  # noqa: RUF001
+    html = leaves["text/html"].get_content().replace("\r\n", "\n")  # CRLF on the wire
+    assert html == wording.html_of("sr-Cyrl", text.replace("\r\n", "\n"))
+    calendar = build_invite(Invite(notice, identity.organizer, now))
+    assert leaves["text/calendar"].get_payload(decode=True) == calendar
+    assert leaves["application/ics"].get_payload(decode=True) == calendar
+
+
+def test_the_wire_is_seven_bit_crlf_with_short_lines_and_short_encoded_words(
+    compose: Callable[..., EmailMessage],
+    make_event: MakeEvent,
+    now: datetime,
+    identity: MailIdentity,
+) -> None:
+    long_title = "Обука за односе с јавношћу у јединицама локалне самоуправе, други део"  # noqa: RUF001
+    event = make_event(attendee={"full_name": CYRILLIC * 2}, session={"title": long_title})
+    notice = notice_of(event)
+    data = compose_email(notice, identity=identity, links=LINKS.links_for(notice), now=now).data
+    assert data.isascii()
+    lines = data.split(b"\r\n")
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert b"\r" not in data.replace(b"\r\n", b"")
+    assert max(len(line) for line in lines) <= 78
+    assert all(len(word) <= 75 for word in re.findall(rb"=\?[^?]+\?[bBqQ]\?[^?]*\?=", data))
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    assert message["Subject"] == f"Potvrda mesta: {long_title}"
+    assert rfc2047_decoded(data, "To").startswith(CYRILLIC * 2 + " <")
+
+
+@pytest.mark.parametrize(
+    "name", ["X\r\nBcc: a@b.c", "A\rB", "Ana\nSubject: x", 'Ana "Anči" Primer', "=?utf-8?q?Boss?="]
+)
+def test_names_cannot_inject_headers_or_forge_encoded_words(
+    make_event: MakeEvent, now: datetime, identity: MailIdentity, name: str
+) -> None:
+    # The contracts refuse control characters; this is the second line of defence.
+    notice = notice_of(make_event())
+    notice = notice.model_copy(
+        update={
+            "recipient": notice.recipient.model_copy(update={"full_name": name}),
+            "session": notice.session.model_copy(update={"title": "Obuka\r\nBcc: x@y.z"}),
+        }
+    )
+    mail = compose_email(notice, identity=identity, links={}, now=now)
+    message = BytesParser(policy=policy.default).parsebytes(mail.data)
+    assert isinstance(message, EmailMessage)
+    assert message.get_all("Bcc") is None
+    assert len(message.get_all("Subject")) == len(message.get_all("To")) == 1
+    assert message["Subject"] == "Potvrda mesta: Obuka Bcc: x@y.z"
+    [to] = message["To"].addresses
+    assert to.addr_spec == "djordje.scekic@opstina.example"
+    assert to.display_name == " ".join(name.split())
+
+
+def test_offers_and_reminders_are_one_alternative_without_a_calendar(
+    make_event: MakeEvent, now: datetime, identity: MailIdentity
+) -> None:
+    event = make_event(attendee={"full_name": CYRILLIC})
+    for kind in ("offer", "reminder"):
+        notice = notice_of(event, kind)  # type: ignore[arg-type]
+        mail = compose_email(notice, identity=identity, links=LINKS.links_for(notice), now=now)
+        message = BytesParser(policy=policy.default).parsebytes(mail.data)
+        assert isinstance(message, EmailMessage)
+        assert leaf_summary(message) == [
+            ("multipart/alternative", {}, None),
+            ("text/plain", {"charset": "utf-8"}, None),
+            ("text/html", {"charset": "utf-8"}, None),
+        ]
