@@ -7,6 +7,8 @@ not hold the others; a claimed row whose lease is running out is left for the ne
 than sent late. The only duplicate window left: a crash after the provider accepted a message and
 before `finish(sent)` committed; after the lease the row is due again and is sent once more, with
 the same Message-ID, UID and SEQUENCE (measured in tests/service/notifier/test_dispatcher.py).
+When idle it sleeps until the earliest pending notification falls due (at most one poll interval),
+so a reminder leaves at its minute, not up to a poll later.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from shared.logging import get_logger
 
 log = get_logger("services.notifier.dispatcher")
 OUTCOMES_PER_ROUND = 500
+MIN_IDLE = 0.02  # seconds: what falls due within one wait is claimed together
 
 
 @dataclass
@@ -101,7 +104,9 @@ class Dispatcher:
                 in_hand |= {asyncio.create_task(self._deliver(*item)) for item in claimed}
                 if not claimed:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._bell.wait(), poll_interval)
+                        await asyncio.wait_for(
+                            self._bell.wait(), await self.idle_seconds(poll_interval)
+                        )
             in_hand = {task for task in in_hand if not task.done()}
         await asyncio.gather(*in_hand, return_exceptions=True)
         self._recorded.set()
@@ -150,6 +155,16 @@ class Dispatcher:
 
     def _committed(self, records: Sequence[Record]) -> None:
         self._fresh.extend(r.outcome for r in records if r.outcome is not None)
+
+    async def idle_seconds(self, poll_interval: float) -> float:
+        """Seconds to wait for work: until the next one falls due, at most `poll_interval`."""
+        try:
+            due = await self.store.next_due()
+        except Exception:  # the database may be briefly away: poll as usual
+            return poll_interval
+        if due is None:
+            return poll_interval
+        return min(poll_interval, max(MIN_IDLE, (due - self.clock.now()).total_seconds()))
 
     async def _claim_safely(self, limit: int) -> list[tuple[Delivery, datetime]]:
         try:

@@ -131,6 +131,10 @@ class NotificationStore(Protocol):
         """Take due pending notifications, hidden from other dispatchers until the lease ends."""
         ...
 
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending notification falls due (None when nothing is pending)."""
+        ...
+
     async def finish(
         self,
         key: str,

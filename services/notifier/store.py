@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.notifier.entries import EntriesAndConsents
@@ -99,6 +99,14 @@ class SqlNotificationStore(EntriesAndConsents):
             for row in rows:  # a dispatcher that dies mid-send leaves it due again after the lease
                 row.next_attempt_at = now + lease
         return claimed
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending row falls due (one step down the due index)."""
+        query = select(func.min(NotificationRow.next_attempt_at)).where(
+            NotificationRow.status == "pending"
+        )
+        async with self._sessions() as session:
+            return await session.scalar(query)
 
     async def finish(
         self,

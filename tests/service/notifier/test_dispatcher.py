@@ -14,7 +14,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from services.notifier.channels import Channels
-from services.notifier.dispatcher import Dispatcher
+from services.notifier.dispatcher import MIN_IDLE, Dispatcher
 from services.notifier.handlers import recipient_of
 from services.notifier.messages import MailIdentity, message_id
 from services.notifier.notices import Notice
@@ -124,6 +124,22 @@ async def test_transient_failures_back_off_exponentially_up_to_the_cap(
         ("deferred", 1), ("deferred", 2), ("deferred", 3), ("deferred", 4), ("deferred", 5),
         ("sent", 6),
     ]  # fmt: skip
+
+
+async def test_an_idle_dispatcher_waits_until_the_next_notification_falls_due(
+    store: SqlNotificationStore,
+) -> None:
+    clock, outcomes = ManualClock(NOW - timedelta(seconds=5)), Outcomes()
+    dispatcher = dispatcher_for(store, FakeMailer(), clock, outcomes)
+    assert await dispatcher.idle_seconds(1.0) == 1.0  # nothing pending: one poll
+    await queue_invite(store)  # due at NOW
+    assert await dispatcher.idle_seconds(1.0) == 1.0  # due later than one poll
+    clock.advance(timedelta(seconds=4.7))
+    assert await dispatcher.idle_seconds(1.0) == pytest.approx(0.3)
+    clock.advance(timedelta(seconds=1))
+    assert await dispatcher.idle_seconds(1.0) == MIN_IDLE  # overdue: claim after a short beat
+    assert await dispatcher.run_once() == 1
+    assert await dispatcher.idle_seconds(1.0) == 1.0  # sent: nothing pending
 
 
 async def test_giving_up_fails_the_notification_and_tells_operators(
