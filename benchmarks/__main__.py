@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from benchmarks.catalogue import write_catalogue
+from benchmarks.catalogue import TRAINER, write_catalogue
 from benchmarks.ceiling import run_ceiling
 from benchmarks.load import DecisionTail, drive, registrant, wait_for
 from benchmarks.reminders.__main__ import rows as reminder_rows
@@ -66,6 +66,11 @@ def system(
         extra = {**UNLIMITED, "ADMIN_HTTP_PORT": str(free_port())}
         with LocalStack(settings, extra_env=extra) as stack:
             yield stack, kafka
+
+
+async def trainers_invited(sink: TimingSink, before: int, sessions: int) -> None:
+    """Wait for the trainers' invites of a new catalogue: start-up work, not per registration."""
+    await wait_for(lambda: sink.received[TRAINER] >= before + sessions, within_s=600)
 
 
 def ms(seconds: float) -> str:
@@ -200,19 +205,23 @@ async def main_async(args: argparse.Namespace, root: Path) -> Rows:
     """Run every measurement; return the table's rows."""
     rows: Rows = []
     with TimingSink(free_port()) as sink:
+        invited = sink.received[TRAINER]
         with system(root / "steady", sink, sessions=args.sessions, capacity=1000) as (
             stack,
             kafka,
         ):
+            await trainers_invited(sink, invited, args.sessions)
             measured, ours = await throughput_and_latency(stack, kafka, sink, args)
             rows += measured + await ceiling_rows(stack, sink, args.registrations, ours)
             rows += memory_rows(stack, "after the throughput runs")
         if args.opening_day:
             capacity = max(1, int(0.8 * args.opening_day / args.sessions))
+            invited = sink.received[TRAINER]
             with system(root / "opening-day", sink, sessions=args.sessions, capacity=capacity) as (
                 stack,
                 _,
             ):
+                await trainers_invited(sink, invited, args.sessions)
                 rows += await opening_day(stack, sink, args.opening_day)
                 rows += memory_rows(stack, "after opening day")
         if args.reminders:

@@ -8,6 +8,8 @@ from typing import Any
 
 import yaml
 
+TRAINER = "trainer@example.org"  # every session's trainer: one invite per session at start
+
 PROGRAMME = "opening-day"
 FIRST_DAY = date(2027, 3, 1)
 
@@ -27,7 +29,7 @@ def session(index: int, capacity: int) -> dict[str, Any]:
         "venue": {"name": "SKIP Center", "city": "Belgrade"},
         "capacity": capacity,
         "language": "sr-Latn",
-        "trainers": [{"full_name": "Bench Trainer", "email": "trainer@example.org"}],
+        "trainers": [{"full_name": "Bench Trainer", "email": TRAINER}],
     }
 
 

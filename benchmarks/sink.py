@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -16,6 +17,7 @@ class TimingSink:
         self.port = port
         self.accepted_at: dict[str, float] = {}
         self.messages = 0
+        self.received: Counter[str] = Counter()  # messages per recipient
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=port)
 
@@ -26,6 +28,7 @@ class TimingSink:
             self.messages += 1
             for recipient in envelope.rcpt_tos:
                 self.accepted_at.setdefault(recipient.lower(), now)
+                self.received[recipient.lower()] += 1
         return "250 OK"
 
     def count(self) -> int:
