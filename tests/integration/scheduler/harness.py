@@ -88,8 +88,12 @@ def scheduler_env(tmp_path: Path, bootstrap: str, database_url: str) -> dict[str
     }
 
 
-async def publish(bootstrap: str, events: Iterable[Event]) -> None:
-    """Publish events on the registrations stream, keyed by programme, acks=all."""
+async def publish(bootstrap: str, events: Iterable[Event], pause: float = 0.0) -> None:
+    """Publish events on the registrations stream, keyed by programme, acks=all.
+
+    `pause` seconds between events make a stream that trickles in, as registrations do: the
+    scheduler then takes it in many small batches rather than in one.
+    """
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
@@ -100,6 +104,7 @@ async def publish(bootstrap: str, events: Iterable[Event]) -> None:
                 key=PROGRAMME.encode(),
                 headers=[("event_type", event.event_type.encode())],
             )
+            await asyncio.sleep(pause)
     finally:
         await producer.stop()
 

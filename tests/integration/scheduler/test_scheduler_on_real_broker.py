@@ -81,7 +81,9 @@ async def test_kill_9_mid_stream_restart_and_redelivery_lose_and_double_nothing(
     events = stream(60, seed=7)
     first = SchedulerProcess(env, tmp_path / "first.log").start()
     try:
-        feeding = asyncio.create_task(publish(service_kafka, events))
+        await publish(service_kafka, events[:1])
+        await placements_seen(service_kafka, at_least=1)  # consuming: now let the rest trickle in
+        feeding = asyncio.create_task(publish(service_kafka, events[1:], pause=0.05))
         await placements_seen(service_kafka, at_least=10)
         first.kill()  # mid-stream: the producer is still feeding
         await feeding
