@@ -187,7 +187,7 @@ class GroupCommit:
             records = [record for record, _ in group if record is not None]
             try:
                 if records or forget:  # a group of barriers alone has nothing to write
-                    await self._write(records, forget)
+                    await self._store.record(records, forget)
             except Exception as error:  # nothing of the group committed: each caller hears it
                 _settle(group, error)
                 _log_forget_failed(forget, error)
@@ -198,9 +198,6 @@ class GroupCommit:
                 if self._on_commit is not None:
                     self._on_commit(records)
                 _settle(group, None)
-
-    async def _write(self, records: list[Record], forget: list[UUID]) -> None:
-        await (self._store.record(records, forget) if forget else self._store.record(records))
 
 
 def _log_forget_failed(forget: list[UUID], error: Exception) -> None:
