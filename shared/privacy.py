@@ -16,19 +16,31 @@ PERSONAL_KEYS = frozenset(
 )
 REDACTED = "[redacted]"
 IDENTIFIER = re.compile(
+    r"(?<![\w-])(?:"
     r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r")(?![\w-])"
 )
-"""A whole value that is a UUID (dashed or hex) or an ISO date/time: never personal, left intact."""
+"""A UUID (dashed or hex) or an ISO date/time standing alone: never personal, left intact."""
 
 
 def redact_phones(text: str) -> str:
     """Replace valid phone numbers (libphonenumber, default region Serbia); dates, IPs, ids stay."""
-    if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS or IDENTIFIER.fullmatch(text):
-        return text  # cheap pre-checks: most log values hold no phone number
-    for match in reversed(list(PhoneNumberMatcher(text, DEFAULT_REGION, leniency=Leniency.VALID))):
+    if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
+        return text  # cheap pre-check: most log values hold no phone number
+    masked = IDENTIFIER.sub(_blank, text)  # ids and times are not searched: keys are full of them
+    if sum(c.isdigit() for c in masked) < MIN_PHONE_DIGITS:
+        return text
+    for match in reversed(
+        list(PhoneNumberMatcher(masked, DEFAULT_REGION, leniency=Leniency.VALID))
+    ):
         text = text[: match.start] + "[phone]" + text[match.end :]
     return text
+
+
+def _blank(match: re.Match[str]) -> str:
+    return "_" * len(match.group())
 
 
 def redact_text(text: str) -> str:

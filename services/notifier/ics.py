@@ -12,7 +12,7 @@ from uuid import UUID
 import icalendar
 from icalendar.parser import Parameters
 
-from services.notifier.folding import refold
+from services.notifier.folding import serialise
 from services.notifier.notices import Notice
 from services.notifier.schedule import LocalDay, daily_count, local_days
 from shared.contracts import SessionSnapshot
@@ -68,7 +68,7 @@ def build_invite(invite: Invite) -> bytes:
     zone = _timezone_lines(
         invite.notice.session.timezone, days[0].starts_at.year, days[-1].ends_at.year
     )
-    return head + zone + refold(event_of(invite, days).to_ical()) + tail
+    return head + zone + serialise(event_of(invite, days)) + tail
 
 
 @functools.lru_cache(maxsize=4)
@@ -79,14 +79,14 @@ def _calendar_lines(method: str) -> tuple[bytes, bytes]:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
-    whole = refold(calendar.to_ical())
+    whole = serialise(calendar)
     tail = b"END:VCALENDAR\r\n"
     return whole.removesuffix(tail), tail
 
 
 @functools.lru_cache(maxsize=64)  # once per zone and years: the same lines in every invite
 def _timezone_lines(tzid: str, first: int, last: int) -> bytes:
-    return refold(timezone_of(tzid, first, last).to_ical())
+    return serialise(timezone_of(tzid, first, last))
 
 
 def timezone_of(tzid: str, first: int, last: int) -> icalendar.Timezone:

@@ -12,13 +12,14 @@ import re
 from base64 import encodebytes
 from dataclasses import dataclass
 from datetime import datetime
-from email import charset, policy
+from email import charset
 from email.generator import BytesGenerator
 from email.header import Header
 from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
+from email.policy import Compat32
 from email.utils import format_datetime, formataddr
 from io import BytesIO
 
@@ -27,12 +28,36 @@ from services.notifier.ics import Invite, build_invite
 from services.notifier.notices import Notice
 from services.notifier.ports import OutgoingMail
 
-# Text bodies travel quoted-printable (readable, 7-bit); headers as RFC 2047 encoded words.
+# Text bodies travel quoted-printable (readable, 7-bit); headers as RFC 2047 encoded words,
+# base64 ("B"): choosing the shorter of Q and B measured both, octet by octet, for every word.
 UTF8_QP = charset.Charset("utf-8")
 UTF8_QP.body_encoding = charset.QP
+UTF8_WORDS = charset.Charset("utf-8")
+UTF8_WORDS.header_encoding = charset.BASE64
+PRINTABLE = re.compile(r"[ -~]*")
+
+
+class WirePolicy(Compat32):
+    """compat32, except that a printable ASCII header that fits on one line is written as is.
+
+    That is what compat32 writes for it too (a property test holds the two equal), without
+    wrapping the value in a `Header` to find that it needs no folding or encoding.
+    """
+
+    def fold_binary(self, name: str, value: object) -> bytes:
+        """The header as wire bytes, folded and encoded where it must be."""
+        if (
+            isinstance(value, str)
+            and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+            and PRINTABLE.fullmatch(value)
+        ):
+            return f"{name}: {value}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)  # type: ignore[arg-type]
+
+
 # Every line ends in CRLF as SMTP wants it; no ">From " mangling of body lines; headers fold
 # at 76, so that an encoded word after the leading space stays within RFC 2047's 75 characters.
-WIRE = policy.compat32.clone(linesep="\r\n", mangle_from_=False, max_line_length=76)
+WIRE = WirePolicy(linesep="\r\n", mangle_from_=False, max_line_length=76)
 # CR, LF and other control characters never reach a header: no header injection.
 CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
 
@@ -84,7 +109,7 @@ def mailbox(display_name: str, addr_spec: str, field: str = "To") -> str | Heade
     name = one_line(display_name)
     if name.isascii() and "=?" not in name:  # an ASCII `=?...?=` would be decoded by readers
         return formataddr((name, addr_spec))
-    header = Header(name, "utf-8", header_name=field)
+    header = Header(name, UTF8_WORDS, header_name=field)
     header.append(f"<{addr_spec}>", "us-ascii")
     return header
 
@@ -92,7 +117,9 @@ def mailbox(display_name: str, addr_spec: str, field: str = "To") -> str | Heade
 def unstructured(value: str, field: str = "Subject") -> str | Header:
     """A free-text header on one logical line, encoded when not ASCII."""
     text = one_line(value)
-    return text if text.isascii() and "=?" not in text else Header(text, "utf-8", header_name=field)
+    return (
+        text if text.isascii() and "=?" not in text else Header(text, UTF8_WORDS, header_name=field)
+    )
 
 
 def one_line(value: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.notifier.folding import fold_line, refold
+from services.notifier.folding import fold_line, refold, serialise
 
 pytestmark = pytest.mark.unit
 
@@ -21,15 +21,20 @@ TEXT = st.text(
 )
 
 
-def serialise(summary: str) -> bytes:
-    """One event with `summary`, written by icalendar and folded by us."""
+def calendar_of(summary: str) -> icalendar.Calendar:
+    """One event with `summary` as its summary and location."""
     calendar = icalendar.Calendar()
     event = icalendar.Event()
     event.add("uid", "u@trainingops")
     event.add("summary", summary)
     event.add("location", summary)
     calendar.add_component(event)
-    return refold(calendar.to_ical())
+    return calendar
+
+
+def written(summary: str) -> bytes:
+    """One event with `summary`, serialised from icalendar's content lines and folded by us."""
+    return serialise(calendar_of(summary))
 
 
 def physical_lines_are_safe(data: bytes) -> bool:
@@ -47,7 +52,7 @@ def physical_lines_are_safe(data: bytes) -> bool:
 
 @given(TEXT)
 def test_any_text_round_trips_as_one_event(summary: str) -> None:
-    data = serialise(summary)
+    data = written(summary)
     events = icalendar.Calendar.from_ical(data).events
     assert len(events) == 1
     # icalendar 7 reads a literal `\N` as the line break RFC 5545 spells that way (documented in
@@ -58,9 +63,15 @@ def test_any_text_round_trips_as_one_event(summary: str) -> None:
     assert physical_lines_are_safe(data)
 
 
+@given(TEXT)
+def test_serialising_gives_the_bytes_of_icalendar_output_refolded(summary: str) -> None:
+    calendar = calendar_of(summary)
+    assert serialise(calendar) == refold(calendar.to_ical())
+
+
 def test_lines_that_look_like_components_stay_text() -> None:
     summary = "a\nEND:VEVENT\nBEGIN:VALARM\nTRIGGER:-PT5M\nEND:VALARM\nb"
-    events = icalendar.Calendar.from_ical(serialise(summary)).events
+    events = icalendar.Calendar.from_ical(written(summary)).events
     assert len(events) == 1
     assert events[0].walk("VALARM") == []
     assert str(events[0]["SUMMARY"]) == summary

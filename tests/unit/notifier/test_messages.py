@@ -13,10 +13,12 @@ from email.utils import parsedate_to_datetime
 
 import icalendar
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.notifier import wording
 from services.notifier.ics import Invite, build_invite
-from services.notifier.messages import MailIdentity, compose_email, message_id
+from services.notifier.messages import WIRE, MailIdentity, compose_email, message_id
 from services.notifier.personal_links import LinkMaker
 from shared.contracts import SeatAssignedV1
 from shared.links import LinkSigner
@@ -342,6 +344,23 @@ def test_the_wire_is_seven_bit_crlf_with_short_lines_and_short_encoded_words(
     message = BytesParser(policy=policy.default).parsebytes(data)
     assert message["Subject"] == f"Potvrda mesta: {long_title}"
     assert rfc2047_decoded(data, "To").startswith(CYRILLIC * 2 + " <")
+
+
+HEADER_NAMES = ("From", "To", "Subject", "Message-ID", "Content-Type", "Content-Disposition")
+
+
+@given(
+    st.sampled_from(HEADER_NAMES),
+    st.text(
+        st.one_of(
+            st.characters(blacklist_categories=("Cs",)),  # compat32 itself cannot write these
+            st.characters(min_codepoint=32, max_codepoint=126),
+        )
+    ),
+)
+def test_the_wire_policy_writes_every_header_as_compat32_does(name: str, value: str) -> None:
+    compat32_wire = policy.compat32.clone(linesep="\r\n", mangle_from_=False, max_line_length=76)
+    assert WIRE.fold_binary(name, value) == compat32_wire.fold_binary(name, value)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,16 @@ pytestmark = pytest.mark.unit
         ("+387 61 123 456 and +1 202 555 0143", "[phone] and [phone]"),
         ("at 2027-06-08T07:30:00Z", "at 2027-06-08T07:30:00Z"),
         ("running on http://127.0.0.1:8000", "running on http://127.0.0.1:8000"),
+        (
+            "6f1c9b7e-2f4a-4c1e-9a43-0d8e5b1f2a10:ppz-bg-06:reminder.email-1440m:2",
+            "6f1c9b7e-2f4a-4c1e-9a43-0d8e5b1f2a10:ppz-bg-06:reminder.email-1440m:2",
+        ),
+        (
+            "6f1c9b7e-2f4a-4c1e-9a43-0d8e5b1f2a10:+381641234567",
+            "6f1c9b7e-2f4a-4c1e-9a43-0d8e5b1f2a10:[phone]",
+        ),
+        ("landline 011 2345-67-89", "landline [phone]"),
+        ("2027-06-08 call 064/123-4567", "2027-06-08 call [phone]"),
     ],
 )
 def test_redact_text(text: str, expected: str) -> None:
