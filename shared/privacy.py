@@ -10,6 +10,8 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 MIN_PHONE_DIGITS = 7
+PHONE_LIKE = re.compile(rf"\d(?:\W{{0,3}}\d){{{MIN_PHONE_DIGITS - 1},}}")
+"""Seven digits or more, at most three separators (space, dash, dot, slash...) apart."""
 DEFAULT_REGION = "RS"
 PERSONAL_KEYS = frozenset(
     {"email", "phone", "full_name", "name", "to", "recipient", "recipients", "attendee"}
@@ -30,7 +32,7 @@ def redact_phones(text: str) -> str:
     if sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS:
         return text  # cheap pre-check: most log values hold no phone number
     masked = IDENTIFIER.sub(_blank, text)  # ids and times are not searched: keys are full of them
-    if sum(c.isdigit() for c in masked) < MIN_PHONE_DIGITS:
+    if not PHONE_LIKE.search(masked):
         return text
     for match in reversed(
         list(PhoneNumberMatcher(masked, DEFAULT_REGION, leniency=Leniency.VALID))

@@ -12,7 +12,6 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
 from benchmarks.load import wait_for
@@ -22,8 +21,7 @@ from services.notifier.bulk import Loaded, load_seats
 from services.notifier.handlers import Intake
 from services.notifier.reminders import QuietHours
 from services.notifier.settings import NotifierSettings
-from services.notifier.store import SqlNotificationStore
-from services.notifier.tables import NotificationRow
+from services.notifier.store import DUE_ROWS, SqlNotificationStore
 from shared.clock import SystemClock
 from shared.contracts import SeatAssignedV1
 
@@ -131,16 +129,9 @@ def pending_count(db: Path) -> int:
 
 def claim_plan(db: Path) -> str:
     """SQLite's plan for the dispatcher's claim (the query `SqlNotificationStore.claim_due` runs)."""
-    now = datetime.now(UTC)
-    query = (
-        select(NotificationRow)
-        .where(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now)
-        .order_by(NotificationRow.next_attempt_at)
-        .limit(20)
-    )
-    compiled = query.compile(dialect=sqlite.dialect())
-    values = [compiled.params[name] for name in compiled.positiontup or ()]
-    values = [str(v.replace(tzinfo=None)) if isinstance(v, datetime) else v for v in values]
+    compiled = DUE_ROWS.compile(dialect=sqlite.dialect())
+    params = {**compiled.params, "now_": str(datetime.now(UTC).replace(tzinfo=None)), "limit_": 20}
+    values = [params[name] for name in compiled.positiontup or ()]
     with closing(sqlite3.connect(db)) as connection:
         plan = connection.execute(f"EXPLAIN QUERY PLAN {compiled}", values).fetchall()
     return "; ".join(str(step[-1]) for step in plan)

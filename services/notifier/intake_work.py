@@ -18,12 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifier.notices import Kind, Notice
 from services.notifier.ports import CalendarEntry
-from services.notifier.tables import CalendarEntryRow, NotificationRow
+from services.notifier.tables import ENTRIES, OUTBOX, CalendarEntryRow, NotificationRow
 
 CHUNK = 5_000  # rows per statement; SQLAlchemy pages further under each driver's parameter limit
 Queued = tuple[Notice, str, datetime]
-OUTBOX: Table = NotificationRow.__table__  # type: ignore[assignment]
-ENTRIES: Table = CalendarEntryRow.__table__  # type: ignore[assignment]
 T = TypeVar("T")
 
 

@@ -16,18 +16,16 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.notifier.intake_work import OUTBOX, insert_statement
+from services.notifier.intake_work import insert_statement
 from services.notifier.ports import Status
-from services.notifier.tables import OutcomeRow
+from services.notifier.tables import OUTBOX, OUTCOMES
 from shared.contracts import NotificationOutcomeV1
 from shared.logging import get_logger
 
 log = get_logger("services.notifier.recording")
-
-OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, nullcontext
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from services.notifier.entries import EntriesAndConsents
@@ -17,12 +17,26 @@ from services.notifier.intake_work import IntakeWork
 from services.notifier.notices import Kind, Notice
 from services.notifier.ports import CalendarEntry, Delivery, Status
 from services.notifier.recording import Record, forget_outcomes, write_records
-from services.notifier.tables import Base, NotificationRow, OutcomeRow
+from services.notifier.tables import OUTBOX, Base, NotificationRow, OutcomeRow
 from shared.contracts import NotificationOutcomeV1
 from shared.db import create_engine
 
+# Core statements: a claim needs neither the identity map nor the ORM's flush.
+DUE_ROWS = (
+    select(OUTBOX)
+    .where(OUTBOX.c.status == "pending", OUTBOX.c.next_attempt_at <= bindparam("now_"))
+    .order_by(OUTBOX.c.next_attempt_at)
+    .limit(bindparam("limit_"))
+    .with_for_update(skip_locked=True)
+)
+LEASE_ROWS = (
+    update(OUTBOX)
+    .where(OUTBOX.c.notification_key.in_(bindparam("keys_", expanding=True)))
+    .values(next_attempt_at=bindparam("until_"))
+)
 
-def _delivery(row: NotificationRow) -> Delivery:
+
+def _delivery(row: NotificationRow | Row[Any]) -> Delivery:
     return Delivery(
         notice=Notice.model_validate_json(row.payload),
         status=cast(Status, row.status),
@@ -86,19 +100,12 @@ class SqlNotificationStore(EntriesAndConsents):
 
     async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[Delivery]:
         """Take due pending rows (SKIP LOCKED on PostgreSQL) and push them out by `lease`."""
-        query = (
-            select(NotificationRow)
-            .where(NotificationRow.status == "pending", NotificationRow.next_attempt_at <= now)
-            .order_by(NotificationRow.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         async with self._writing() as session:
-            rows = list((await session.scalars(query)).all())
-            claimed = [_delivery(row) for row in rows]
-            for row in rows:  # a dispatcher that dies mid-send leaves it due again after the lease
-                row.next_attempt_at = now + lease
-        return claimed
+            rows = (await session.execute(DUE_ROWS, {"now_": now, "limit_": limit})).all()
+            if rows:  # a dispatcher that dies mid-send leaves them due again after the lease
+                keys = [row.notification_key for row in rows]
+                await session.execute(LEASE_ROWS, {"keys_": keys, "until_": now + lease})
+        return [_delivery(row) for row in rows]
 
     async def next_due(self) -> datetime | None:
         """When the earliest pending row falls due (one step down the due index)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, Text
+from sqlalchemy import Boolean, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime
@@ -66,3 +66,9 @@ class OutcomeRow(Base):
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+# The same tables for Core statements (hot paths need neither the identity map nor a flush).
+OUTBOX: Table = NotificationRow.__table__  # type: ignore[assignment]
+ENTRIES: Table = CalendarEntryRow.__table__  # type: ignore[assignment]
+OUTCOMES: Table = OutcomeRow.__table__  # type: ignore[assignment]
