@@ -7,10 +7,13 @@ key, so a redelivered event records nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
+
+from structlog.contextvars import bound_contextvars
 
 from services.notifier import reminders
 from services.notifier.messages import message_id
@@ -80,27 +83,76 @@ async def on_placement(event: PlacementEvent, intake: Intake) -> None:
         log.info("placement.ignored", **ids)
 
 
+async def on_placements(events: Sequence[PlacementEvent], intake: Intake) -> None:
+    """A batch in order: held seats of distinct calendar entries together, the rest one by one."""
+    run: list[Held] = []
+    for event in events:
+        if isinstance(event, SeatAssignedV1 | SeatUpdatedV1):
+            if any(_entry_key(held) == _entry_key(event) for held in run):
+                await seats_held(run, intake)  # an entry's second revision waits for its first
+                run = []
+            run.append(event)
+            continue
+        await seats_held(run, intake)
+        run = []
+        with bound_contextvars(correlation_id=event.correlation_id):
+            await on_placement(event, intake)
+    await seats_held(run, intake)
+
+
 async def seat_held(event: Held, intake: Intake) -> None:
     """Invite (or update) the attendee and plan the reminders of this revision, in one commit."""
+    await seats_held([event], intake)
+
+
+@dataclass(frozen=True)
+class HeldSeat:
+    """What one held seat writes: its calendar entry and its invite (or update) and reminders."""
+
+    event: Held
+    entry: CalendarEntry
+    notice: Notice
+    items: list[Queued]
+
+
+def held_seat(event: Held, intake: Intake) -> HeldSeat:
+    """The entry, the notice and the rows to queue for a held seat."""
     recipient = recipient_of(event.attendee)
-    session, ids = event.session, _ids(event)
     entry = CalendarEntry(
-        event.registration_id, session.session_id, event.revision, True, recipient
+        event.registration_id, event.session.session_id, event.revision, True, recipient
     )
     kind: Kind = "invite" if isinstance(event, SeatAssignedV1) else "update"
     notice = _notice(event, recipient, kind)
     items = [intake.item(notice)] if recipient.consent_email else []
     items += [intake.item(reminder, due) for reminder, due in plan_reminders(notice, intake)]
+    return HeldSeat(event, entry, notice, items)
+
+
+async def seats_held(events: Sequence[Held], intake: Intake) -> None:
+    """Held seats of distinct calendar entries, in one commit: a stale revision writes nothing."""
+    if not events:
+        return
+    seats = [held_seat(event, intake) for event in events]
     now = intake.clock.now()
     async with intake.store.intake() as work:
-        if not await work.record_entry(entry):
-            log.info("placement.stale_skipped", **ids)
-            return
-        await work.close_pending(
-            event.registration_id, session.session_id, ALL_KINDS, event.revision, now
-        )
-        queued = await work.enqueue_many(items, now=now)
-    intake.queued(notice.key, queued)
+        fresh = await work.fresh_entries([seat.entry for seat in seats])
+        live = [seat for seat in seats if _entry_key(seat.event) in fresh]
+        for seat in live:
+            await work.close_pending(
+                seat.event.registration_id,
+                seat.entry.session_id,
+                ALL_KINDS,
+                seat.event.revision,
+                now,
+            )
+        inserted = await work.enqueue_keys([item for seat in live for item in seat.items], now=now)
+    for seat in seats:
+        with bound_contextvars(correlation_id=seat.event.correlation_id):
+            if _entry_key(seat.event) not in fresh:
+                log.info("placement.stale_skipped", **_ids(seat.event))
+                continue
+            queued = sum(1 for notice, _, _ in seat.items if notice.key in inserted)
+            intake.queued(seat.notice.key, queued)
 
 
 def plan_reminders(notice: Notice, intake: Intake) -> list[tuple[Notice, datetime]]:
@@ -174,6 +226,10 @@ def _notice(
         revision=event.revision,
         correlation_id=event.correlation_id,
     )
+
+
+def _entry_key(event: Held) -> tuple[UUID, str]:
+    return event.registration_id, event.session.session_id
 
 
 def _allowed(recipient: Recipient, channel: Channel) -> bool:

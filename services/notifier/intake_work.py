@@ -86,7 +86,7 @@ def _upsert_entry_statement(dialect: str) -> Any:
         index_elements=[ENTRIES.c.recipient_id, ENTRIES.c.session_id],
         set_=changed,
         where=ENTRIES.c.revision <= insert.excluded.revision,
-    ).returning(ENTRIES.c.recipient_id)
+    ).returning(ENTRIES.c.recipient_id, ENTRIES.c.session_id)
 
 
 # Core (not ORM) statements: nothing here needs the identity map, and the ORM's bulk path
@@ -122,21 +122,31 @@ class IntakeWork:
 
     async def enqueue_many(self, items: Sequence[Queued], *, now: datetime) -> int:
         """Insert the notices whose key is absent as pending; return how many were inserted."""
+        return len(await self.enqueue_keys(items, now=now))
+
+    async def enqueue_keys(self, items: Sequence[Queued], *, now: datetime) -> set[str]:
+        """Insert the notices whose key is absent as pending; return the keys inserted."""
         statement = _enqueue_statement(self._dialect)
-        inserted = 0
+        inserted: set[str] = set()
         for chunk in chunks(items):
             rows = [outbox_row(notice, mail_id, due, now) for notice, mail_id, due in chunk]
-            result = await self._session.execute(statement, rows)
-            inserted += len(result.all())
+            inserted.update((await self._session.execute(statement, rows)).scalars())
         return inserted
 
     async def record_entries(self, entries: Sequence[CalendarEntry]) -> int:
         """Insert new entries, overwrite those at an equal or lower revision; return how many."""
+        return len(await self.fresh_entries(entries))
+
+    async def fresh_entries(self, entries: Sequence[CalendarEntry]) -> set[tuple[UUID, str]]:
+        """Record the entries (see `record_entries`); the (recipient, session) of those written.
+
+        An entry left out is stale: its calendar already holds a newer revision.
+        """
         statement = _upsert_entry_statement(self._dialect)
-        written = 0
+        written: set[tuple[UUID, str]] = set()
         for chunk in chunks(newest_per_key(entries)):
             result = await self._session.execute(statement, [entry_row(e) for e in chunk])
-            written += len(result.all())
+            written.update((UUID(recipient), session) for recipient, session in result.all())
         return written
 
     async def record_entry(self, entry: CalendarEntry) -> bool:

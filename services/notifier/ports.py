@@ -86,7 +86,13 @@ class IntakeUnit(Protocol):
         self, items: Sequence[tuple[Notice, str, datetime]], *, now: datetime
     ) -> int: ...
 
+    async def enqueue_keys(
+        self, items: Sequence[tuple[Notice, str, datetime]], *, now: datetime
+    ) -> set[str]: ...
+
     async def record_entry(self, entry: CalendarEntry) -> bool: ...
+
+    async def fresh_entries(self, entries: Sequence[CalendarEntry]) -> set[tuple[UUID, str]]: ...
 
     async def close_pending(
         self,

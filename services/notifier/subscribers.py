@@ -8,18 +8,20 @@ whole batch repeats nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.subscriber.usecase import DefaultSubscriber
 from pydantic import TypeAdapter
+from structlog.contextvars import bound_contextvars
 
 from services.notifier import handlers, trainers
 from shared import topics
 from shared.contracts import (
     ErasureRequestedV1,
+    Event,
     PlacementEvent,
     RegistrationStreamEvent,
     SessionPublishedV1,
@@ -28,7 +30,7 @@ from shared.contracts import (
 from shared.kafka import batch_subscriber_options, consume_batch, subscriber_options
 
 GROUP_ID = "notifier"
-E = TypeVar("E")
+E = TypeVar("E", bound=Event)
 PLACEMENTS: TypeAdapter[PlacementEvent] = TypeAdapter(PlacementEvent)
 REGISTRATION_STREAM: TypeAdapter[RegistrationStreamEvent] = TypeAdapter(RegistrationStreamEvent)
 
@@ -42,25 +44,34 @@ def build_router(intake: handlers.Intake) -> KafkaRouter:
         return router.subscriber(topic, **subscriber_options(GROUP_ID))  # type: ignore[no-any-return]
 
     def subscribe_batches(
-        topic: str, adapter: TypeAdapter[E], one: Callable[[E], Awaitable[None]]
+        topic: str,
+        adapter: TypeAdapter[E],
+        one: Callable[[E], Awaitable[None]],
+        many: Callable[[list[E]], Awaitable[None]] | None = None,
     ) -> None:
-        async def in_order(events: Sequence[E]) -> None:
+        async def in_order(events: list[E]) -> None:
             for event in events:
-                await one(event)
+                with bound_contextvars(correlation_id=event.correlation_id):
+                    await one(event)
 
         async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
-            await consume_batch(message.raw_message, adapter, handle_many=in_order, handle_one=one)
+            await consume_batch(
+                message.raw_message, adapter, handle_many=many or in_order, handle_one=one
+            )
 
         router.subscriber(topic, **batch_subscriber_options(GROUP_ID))(on_batch)
 
     async def on_placement(event: PlacementEvent) -> None:
         await handlers.on_placement(event, intake)
 
+    async def on_placements(events: list[PlacementEvent]) -> None:
+        await handlers.on_placements(events, intake)
+
     async def on_registration(event: RegistrationStreamEvent) -> None:
         if isinstance(event, ErasureRequestedV1):
             await handlers.on_erasure(event, intake)
 
-    subscribe_batches(topics.PLACEMENTS, PLACEMENTS, on_placement)
+    subscribe_batches(topics.PLACEMENTS, PLACEMENTS, on_placement, on_placements)
     subscribe_batches(topics.REGISTRATIONS, REGISTRATION_STREAM, on_registration)
 
     @subscribe(topics.CATALOGUE)

@@ -46,11 +46,8 @@ def where_of(record: ConsumerRecord[Any, Any]) -> dict[str, Any]:
 @contextmanager
 def correlated(correlation_id: str | None) -> Iterator[None]:
     """Bind a message's correlation id to every log line written while it is handled."""
-    structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
-    try:
-        yield
-    finally:
-        structlog.contextvars.unbind_contextvars("correlation_id")
+    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+        yield  # an enclosing binding (a batch's) comes back afterwards
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -17,11 +17,13 @@ import icalendar
 from faststream import TestApp
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from pydantic import BaseModel
+from sqlalchemy import event
 
 from services.notifier.main import Notifier, create_notifier
 from services.notifier.ports import OutgoingMail
 from services.notifier.settings import NotifierSettings
 from services.notifier.sms_text import SmsMessage
+from services.notifier.store import SqlNotificationStore
 from shared import topics
 from shared.clock import ManualClock
 from shared.contracts import Event, NotificationOutcomeV1, SeatAssignedV1
@@ -196,3 +198,18 @@ async def running(
 
     async with TestKafkaBroker(broker), TestApp(notifier.app):
         yield h
+
+
+@contextmanager
+def counted_transactions(store: SqlNotificationStore) -> Iterator[list[int]]:
+    """Count the transactions the store begins inside the block."""
+    begun: list[int] = []
+
+    def on_begin(_: Any) -> None:
+        begun.append(1)
+
+    event.listen(store.engine.sync_engine, "begin", on_begin)
+    try:
+        yield begun
+    finally:
+        event.remove(store.engine.sync_engine, "begin", on_begin)

@@ -10,9 +10,9 @@ import pytest
 
 from services.notifier import handlers
 from shared import topics
-from shared.contracts import PlacementEvent, SeatAssignedV1
+from shared.contracts import SeatAssignedV1
 from shared.kafka import PermanentError
-from tests.service.notifier.harness import Harness, running, seat_assigned
+from tests.service.notifier.harness import Harness, counted_transactions, running, seat_assigned
 
 pytestmark = pytest.mark.service
 
@@ -51,18 +51,27 @@ async def test_one_failing_placement_falls_back_one_by_one_and_repeats_nothing(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first, failing, last = people(3)
-    real = handlers.on_placement
+    real = handlers.held_seat
 
-    async def fails_for_one(event: PlacementEvent, intake: handlers.Intake) -> None:
+    def fails_for_one(event: handlers.Held, intake: handlers.Intake) -> handlers.HeldSeat:
         if event.registration_id == failing.registration_id:
             raise PermanentError("cannot be notified")
-        await real(event, intake)
+        return real(event, intake)
 
-    monkeypatch.setattr(handlers, "on_placement", fails_for_one)
-    # `first` is taken in before the batch fails; the one-by-one retry takes it in again
+    monkeypatch.setattr(handlers, "held_seat", fails_for_one)
+    # the batch's transaction fails as a whole; one by one, the other two are taken in
     await harness.broker.publish_batch(first, failing, last, topic=topics.PLACEMENTS)
     await harness.dispatch()
 
     assert sorted(invited(harness)) == ["p0@opstina.example", "p2@opstina.example"]
     assert len(harness.outcomes) == 2
     assert len(harness.dead_letters) == 1
+
+
+async def test_a_batch_of_seats_is_taken_in_with_one_transaction(harness: Harness) -> None:
+    seats = people(5)
+    with counted_transactions(harness.notifier.store) as begun:
+        await harness.broker.publish_batch(*seats, topic=topics.PLACEMENTS)
+    assert len(begun) == 1
+    await harness.dispatch()
+    assert sorted(invited(harness)) == [f"p{n}@opstina.example" for n in range(5)]

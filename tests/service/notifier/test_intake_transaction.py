@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from services.notifier.intake_work import IntakeWork
-from services.notifier.store import SqlNotificationStore
 from shared import topics
 from shared.contracts import SeatReleasedV1
-from tests.service.notifier.harness import placement, running, seat_assigned
+from tests.service.notifier.harness import counted_transactions, placement, running, seat_assigned
 
 pytestmark = pytest.mark.service
-
-
-@contextmanager
-def counted_transactions(store: SqlNotificationStore) -> Iterator[list[int]]:
-    """Count the transactions the store begins inside the block."""
-    begun: list[int] = []
-
-    def on_begin(_: Any) -> None:
-        begun.append(1)
-
-    event.listen(store.engine.sync_engine, "begin", on_begin)
-    try:
-        yield begun
-    finally:
-        event.remove(store.engine.sync_engine, "begin", on_begin)
 
 
 async def test_a_placement_with_reminders_is_recorded_in_one_transaction(tmp_path: Path) -> None:
@@ -72,21 +53,21 @@ async def test_a_release_is_recorded_in_one_transaction(tmp_path: Path) -> None:
 async def test_a_placement_that_fails_midway_leaves_nothing_and_a_redelivery_records_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = IntakeWork.enqueue_many
+    real = IntakeWork.enqueue_keys
 
-    async def broken(self: IntakeWork, *args: Any, **kwargs: Any) -> int:
+    async def broken(self: IntakeWork, *args: Any, **kwargs: Any) -> set[str]:
         await real(self, *args, **kwargs)  # the rows are written, then the process fails
         raise OSError("disk gone")
 
     async with running(tmp_path) as h:
         seat, store = seat_assigned(), h.notifier.store
-        monkeypatch.setattr(IntakeWork, "enqueue_many", broken)
+        monkeypatch.setattr(IntakeWork, "enqueue_keys", broken)
         await h.publish(topics.PLACEMENTS, seat)  # retried, then dead-lettered
         assert len(h.dead_letters) == 1
         assert await store.entry(seat.registration_id, "ppz-bg-06") is None  # rolled back
         assert await store.get(f"{seat.registration_id}:ppz-bg-06:invite:1") is None
 
-        monkeypatch.setattr(IntakeWork, "enqueue_many", real)
+        monkeypatch.setattr(IntakeWork, "enqueue_keys", real)
         await h.place(seat)  # the operator's replay, or Kafka's redelivery
         assert len(h.mailer.sent) == 1
         assert await store.entry(seat.registration_id, "ppz-bg-06") is not None
