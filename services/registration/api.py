@@ -27,8 +27,8 @@ VALID_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 router = APIRouter()
 
 
-def get_deps(request: Request) -> handlers.Deps:
-    """The use-case dependencies the app was wired with."""
+async def get_deps(request: Request) -> handlers.Deps:
+    """The use-case dependencies the app was wired with (async: no thread pool hop per request)."""
     deps: handlers.Deps = request.app.state.deps
     return deps
 

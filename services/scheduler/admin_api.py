@@ -46,7 +46,7 @@ def _view(stored: StoredSession) -> SessionView:
 def token_checker(tokens: list[str]) -> Any:
     """A dependency that lets a request through only with one of `tokens` as its bearer token."""
 
-    def check(
+    async def check(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> str:
         given = credentials.credentials.encode() if credentials else b""
@@ -72,7 +72,7 @@ def create_admin_api(deps: Deps, tokens: list[str]) -> FastAPI:
     return app
 
 
-def _deps(request: Request) -> Deps:
+async def _deps(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
     return deps
 

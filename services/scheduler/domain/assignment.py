@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Protocol
 
 DEFAULT_PHASE = "training"
 """With no preferences, a registrant may go to any in-person session of this phase."""
@@ -103,16 +104,56 @@ class Decision:
         return self.session_id is None
 
 
+class Offers(Protocol):
+    """Where the rules look sessions up: by id, or in the order a registrant without preferences takes."""
+
+    def running(self, session_id: str) -> Offer | None:
+        """The running session with this id, or None (unknown or cancelled)."""
+        ...
+
+    def by_default(self, language: str) -> Iterable[Offer]:
+        """The running sessions open without preferences, own language first, then earliest.
+
+        A session with no seat left may be left out: no request fits it.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class OfferList:
+    """`Offers` over a plain list (sorted on every call; a `Book` keeps the order instead)."""
+
+    offers: Sequence[Offer]
+
+    def running(self, session_id: str) -> Offer | None:
+        """The offer with this id, or None."""
+        return next((o for o in self.offers if o.session_id == session_id), None)
+
+    def by_default(self, language: str) -> list[Offer]:
+        """The offers open without preferences, in the order they are tried."""
+        return sorted(filter(open_to_anyone, self.offers), key=default_order(language))
+
+
+def default_order(language: str) -> Callable[[Slot], tuple[bool, datetime, str]]:
+    """How sessions are tried without preferences: own language first, then earliest, then by id."""
+    return lambda slot: (slot.language != language, slot.starts_at, slot.session_id)
+
+
+def open_to_anyone(slot: Slot) -> bool:
+    """A session a registrant without preferences may be placed in."""
+    return slot.phase == DEFAULT_PHASE and slot.mode == "in_person"
+
+
 def assign(
-    request: Request, offers: Sequence[Offer], now: datetime, *, late: bool = False
+    request: Request, offers: Offers | Sequence[Offer], now: datetime, *, late: bool = False
 ) -> Decision:
     """Pick the best session the registrant can still get, or the waitlist."""
+    source: Offers = OfferList(offers) if isinstance(offers, Sequence) else offers
     if not request.preferences:
-        return _assign_any(request, offers, now, late=late)
-    by_id = {offer.session_id: offer for offer in offers}
+        return _assign_any(request, source, now, late=late)
     skipped: list[tuple[int, str]] = []
     for rank, session_id in enumerate(request.preferences, start=1):
-        offer = by_id.get(session_id)
+        offer = source.running(session_id)
         obstacle = "not offered" if offer is None else offer.obstacle(request, now, late=late)
         if obstacle is None:
             return Decision(session_id, rank, _chosen(rank, skipped))
@@ -124,16 +165,12 @@ def acceptable(request: Request, offer: Offer) -> bool:
     """True when the registrant would take a seat here: a preference, or any default session."""
     if request.preferences:
         return offer.session_id in request.preferences
-    return offer.phase == DEFAULT_PHASE and offer.mode == "in_person"
+    return open_to_anyone(offer)
 
 
-def _assign_any(
-    request: Request, offers: Sequence[Offer], now: datetime, *, late: bool
-) -> Decision:
+def _assign_any(request: Request, offers: Offers, now: datetime, *, late: bool) -> Decision:
     """No preferences: the earliest fitting in-person session, own language first."""
-    eligible = [o for o in offers if acceptable(request, o)]
-    eligible.sort(key=lambda o: (o.language != request.language, o.starts_at, o.session_id))
-    for offer in eligible:
+    for offer in offers.by_default(request.language):
         if offer.obstacle(request, now, late=late) is None:
             return Decision(offer.session_id, None, "no preference: earliest free session")
     return Decision(None, None, "waitlisted: no preference and no fitting session is free")

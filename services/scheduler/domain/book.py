@@ -7,13 +7,19 @@ placements and turn `book.changes` into events. Every change raises the placemen
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 from uuid import UUID
 
-from services.scheduler.domain.assignment import Offer, Request, Slot
+from services.scheduler.domain.assignment import (
+    Offer,
+    Request,
+    Slot,
+    default_order,
+    open_to_anyone,
+)
 
 Status = Literal["pending", "assigned", "offered", "waitlisted", "cancelled"]
 ChangeKind = Literal["assigned", "updated", "released", "offered", "waitlisted", "cancelled"]
@@ -82,9 +88,18 @@ class Book:
     announced_positions: dict[UUID, int] = field(default_factory=dict)
     """Each waitlisted registration's position as last announced (set when the book is loaded)."""
     _index: _Index = field(init=False, repr=False, compare=False)
+    _default_order: dict[str, list[Slot]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Per language, the sessions open without preferences in the order they are tried."""
 
     def __post_init__(self) -> None:
         self._index = _Index.of(self.placements.values())
+
+    def set_slot(self, slot: Slot) -> None:
+        """Add or change a session (staff edits go through here, so the order stays right)."""
+        self.slots[slot.session_id] = slot
+        self._default_order.clear()
 
     def add(self, placement: Placement) -> None:
         """Take in a new registration's placement (its arrival comes from `next_arrival`)."""
@@ -165,6 +180,22 @@ class Book:
     def offers(self) -> list[Offer]:
         """Every session still running, as the assignment rules see it."""
         return [self.offer(s) for s in self.slots.values() if not s.cancelled]
+
+    def running(self, session_id: str) -> Offer | None:
+        """A running session as the assignment rules see it (the book is their `Offers`)."""
+        slot = self.slots.get(session_id)
+        return None if slot is None or slot.cancelled else self.offer(slot)
+
+    def by_default(self, language: str) -> Iterator[Offer]:
+        """Running sessions open without preferences, in the order tried; full ones are skipped."""
+        order = self._default_order.get(language)
+        if order is None:
+            eligible = filter(open_to_anyone, self.slots.values())
+            order = self._default_order[language] = sorted(eligible, key=default_order(language))
+        held = self._index.held
+        for slot in order:
+            if not slot.cancelled and len(held.get(slot.session_id, ())) < slot.capacity:
+                yield self.offer(slot)
 
     def next_arrival(self) -> int:
         """The arrival number of the next new registration."""

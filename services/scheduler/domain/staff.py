@@ -12,13 +12,13 @@ from services.scheduler.domain.waitlist import offer_all_free_seats
 
 def add_session(book: Book, slot: Slot, now: datetime) -> None:
     """A new session: its seats go to fitting waitlisted registrations."""
-    book.slots[slot.session_id] = slot
+    book.set_slot(slot)
     offer_all_free_seats(book, now)
 
 
 def update_session(book: Book, slot: Slot, changes: tuple[str, ...], now: datetime) -> None:
     """A session moved (time, venue, link...): every assignee is told what changed."""
-    book.slots[slot.session_id] = slot
+    book.set_slot(slot)
     if changes:
         for placement in sorted(book.holders(slot.session_id), key=lambda p: p.arrival):
             if placement.status == "assigned":
@@ -30,7 +30,7 @@ def update_session(book: Book, slot: Slot, changes: tuple[str, ...], now: dateti
 def resize(book: Book, session_id: str, capacity: int, now: datetime) -> None:
     """A new capacity: a cut withdraws the latest offers, then moves the latest assignees back."""
     slot = replace(book.slots[session_id], capacity=capacity)
-    book.slots[session_id] = slot
+    book.set_slot(slot)
     holders = book.holders(session_id)
     excess = len(holders) - capacity
     # offers go first (status "offered" sorts after "assigned"), then the most recent seats
@@ -44,12 +44,12 @@ def resize(book: Book, session_id: str, capacity: int, now: datetime) -> None:
 
 def cancel_session(book: Book, session_id: str, now: datetime) -> None:
     """A cancelled session: its people are re-placed by their other preferences, or waitlisted."""
-    book.slots[session_id] = replace(book.slots[session_id], cancelled=True)
+    book.set_slot(replace(book.slots[session_id], cancelled=True))
     for placement in sorted(book.holders(session_id), key=lambda p: p.arrival):
         if placement.status == "assigned":
             book.release(placement, "session_cancelled", f"session {session_id} cancelled")
         book.vacate(placement)  # frees the seat for counting
-        decision = assign(placement.request, book.offers(), now, late=True)
+        decision = assign(placement.request, book, now, late=True)
         reason = f"session {session_id} cancelled; {decision.reason}"
         if decision.session_id is None:
             book.wait(placement, reason)

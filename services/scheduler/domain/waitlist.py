@@ -29,7 +29,7 @@ def register(book: Book, registration_id: UUID, request: Request, now: datetime)
         return known
     placement = Placement(registration_id, book.next_arrival(), request)
     book.add(placement)
-    decision = assign(request, book.offers(), now)
+    decision = assign(request, book, now)
     if decision.session_id is None:
         book.wait(placement, decision.reason)
         offer_all_free_seats(book, now)  # past a deadline, seats go by offer only

@@ -79,3 +79,14 @@ def test_a_new_session_offers_seats_to_the_waiting_without_preferences() -> None
     staff.add_session(b, slot(2, capacity=5), NOW)
     assert b.placements[rid(2)].status == "offered"
     assert b.placements[rid(3)].status == "waitlisted"  # s2 is not among its preferences
+
+
+def test_without_preferences_people_follow_a_session_moved_later_and_a_new_earlier_one() -> None:
+    b = book(slot(1, capacity=5), slot(2, capacity=5))
+    fill(b, request())  # the earliest: s1
+    later = replace(slot(1, capacity=5), starts_at=slot(3).starts_at)
+    staff.update_session(b, later, ("time",), NOW)
+    fill(b, request(), start=2)  # s2 is the earliest now
+    staff.add_session(b, slot(0, capacity=5), NOW)
+    fill(b, request(), start=3)  # and now the new s0
+    assert [b.get(rid(n)).session_id for n in (1, 2, 3)] == ["s1", "s2", "s0"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.scheduler.domain import UnknownRegistration, WaitlistPolicy
+from services.scheduler.domain import Request, Slot, UnknownRegistration, WaitlistPolicy
+from services.scheduler.domain.assignment import assign
 from services.scheduler.domain.waitlist import answer, cancel, erase, register, tick
 from tests.unit.scheduler.builders import NOW, book, fill, request, rid, slot
 
@@ -149,3 +152,30 @@ def test_positions_follow_arrival_order() -> None:
     assert [c.position for c in b.changes if c.kind == "waitlisted"] == [1, 2, 3]
     cancel(b, rid(2), "participant", NOW)
     assert b.position(b.placements[rid(4)]) == 2
+
+
+SLOTS = st.builds(
+    lambda n, capacity, language, mode, cancelled: slot(
+        n, capacity=capacity, language=language, mode=mode, cancelled=cancelled
+    ),
+    st.integers(min_value=0, max_value=8),
+    st.integers(min_value=1, max_value=3),
+    st.sampled_from(["sr-Latn", "sr-Cyrl", "en"]),
+    st.sampled_from(["in_person", "online"]),
+    st.booleans(),
+)
+REQUESTS = st.builds(
+    lambda preferences, language: request(*preferences, language=language),
+    st.lists(st.sampled_from([f"s{n}" for n in range(9)]), max_size=3, unique=True),
+    st.sampled_from(["sr-Latn", "bs", "en"]),
+)
+
+
+@given(st.lists(SLOTS, min_size=1, max_size=6), st.lists(REQUESTS, max_size=12), REQUESTS)
+def test_the_book_places_as_the_plain_rules_do_over_its_offers(
+    slots: list[Slot], earlier: list[Request], probe: Request
+) -> None:
+    b = book(*{s.session_id: s for s in slots}.values())
+    fill(b, *earlier)  # some sessions fill up, some people wait
+    for when in (NOW, NOW + timedelta(days=300)):  # open, then closed
+        assert assign(probe, b, when) == assign(probe, b.offers(), when)
