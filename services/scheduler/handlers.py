@@ -92,9 +92,11 @@ async def handle_batch(events: Sequence[RegistrationStreamEvent], deps: Deps) ->
         now = deps.clock.now()
         async with deps.store.transaction(programme_id) as tx:
             book = await tx.load_book(deps.policy)
+            fresh = await tx.first_times(SERVICE, [event.event_id for event in requests], now)
             for event in requests:
                 with correlated(event.correlation_id):
-                    if await tx.first_time(SERVICE, event.event_id, now):
+                    if event.event_id in fresh:
+                        fresh.discard(event.event_id)  # a repeat within the batch is a duplicate
                         await STEPS[type(event)](tx, book, event, deps, now)
                     else:
                         log.info("message.duplicate", event_id=str(event.event_id))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -54,6 +56,18 @@ class ProgrammeTx:
         self.book: Book | None = None
         self.book_reusable = True
         self._sessions: dict[str, StoredSession] | None = None
+        self._deferred: list[tuple[Any, dict[str, Any]]] = []
+        """Placement and outbox writes, run together (`flush`) before a read needs them."""
+
+    def _defer(self, statement: Any, row: dict[str, Any]) -> None:
+        self._deferred.append((statement, row))
+
+    async def flush(self) -> None:
+        """Run the deferred writes in order, consecutive ones of a statement as one executemany."""
+        deferred, self._deferred = self._deferred, []
+        for _, group in itertools.groupby(deferred, key=lambda item: id(item[0])):
+            rows = list(group)
+            await self.conn.execute(rows[0][0], [row for _, row in rows])
 
     async def _current_version(self) -> int:
         if self.version is None:
@@ -146,16 +160,17 @@ class ProgrammeTx:
             "correlation_id": correlation_id,
             **_columns(placement, now),
         }
-        await self.conn.execute(_INSERT_PLACEMENT, row)
+        self._defer(_INSERT_PLACEMENT, row)
 
     async def save_placement(self, placement: Placement, now: datetime) -> None:
         """Store a changed placement."""
         await self._wrote()
         row = {"key": placement.registration_id, **_columns(placement, now)}
-        await self.conn.execute(_UPDATE_PLACEMENT, row)
+        self._defer(_UPDATE_PLACEMENT, row)
 
     async def contact(self, registration_id: UUID) -> tuple[Registrant | None, str]:
         """The registrant (None once erased) and the registration's correlation id."""
+        await self.flush()
         query = select(registrations.c.registrant_json, registrations.c.correlation_id).where(
             registrations.c.registration_id == registration_id
         )
@@ -168,6 +183,7 @@ class ProgrammeTx:
     async def erase(self, registration_id: UUID) -> None:
         """Remove a registrant's personal data, including every event stored about them."""
         await self._wrote(book_stays_valid=False)
+        await self.flush()
         key = registrations.c.registration_id == registration_id
         await self.conn.execute(update(registrations).where(key).values(registrant_json=None))
         await self.conn.execute(delete(outbox).where(outbox.c.registration_id == registration_id))
@@ -184,13 +200,27 @@ class ProgrammeTx:
             "event_json": event.model_dump_json(),
             "created_at": event.occurred_at,
         }
-        await self.conn.execute(_INSERT_OUTBOX, row)
+        self._defer(_INSERT_OUTBOX, row)
 
     async def first_time(self, consumer: str, event_id: UUID, now: datetime) -> bool:
         """Record that `consumer` handled `event_id`; False if it already had (one statement)."""
-        statement = insert_if_absent(self.conn.dialect.name, inbox)
-        row = {"consumer": consumer, "event_id": event_id, "processed_at": now}
-        return bool((await self.conn.execute(statement, row)).rowcount)
+        return event_id in await self.first_times(consumer, [event_id], now)
+
+    async def first_times(
+        self, consumer: str, event_ids: Sequence[UUID], now: datetime
+    ) -> set[UUID]:
+        """Record that `consumer` handled these events; those it had not before (one statement)."""
+        if not event_ids:
+            return set()
+        statement = _record_inbox(self.conn.dialect.name)
+        rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in event_ids]
+        return {UUID(str(e)) for e in (await self.conn.execute(statement, rows)).scalars()}
+
+
+@functools.lru_cache(maxsize=4)
+def _record_inbox(dialect: str) -> Any:
+    statement: Any = insert_if_absent(dialect, inbox)
+    return statement.returning(inbox.c.event_id)
 
 
 # Built once: executing a prepared statement with parameters skips building and caching a new one.

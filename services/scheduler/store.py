@@ -52,6 +52,7 @@ class SchedulerStore:
             await self._lock(conn, f"scheduler:{programme_id}")
             tx = ProgrammeTx(conn, programme_id, self.books)
             yield tx
+            await tx.flush()  # the deferred writes, before the commit
         tx.keep_book()  # only reached once the commit succeeded
 
     @asynccontextmanager

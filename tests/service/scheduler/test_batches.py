@@ -6,6 +6,7 @@ from collections import Counter
 from uuid import uuid4
 
 import pytest
+from structlog.testing import capture_logs
 
 from services.scheduler import handlers
 from shared import topics
@@ -63,3 +64,22 @@ async def test_a_failing_batch_commits_none_of_its_requests(small: Scheduler) ->
     assert await small.deps.relay.pending() == 0
     await handlers.place_registration(placed, small.deps)  # the one-by-one retry still works
     assert first_decisions(small) == Counter({placed.registration_id: 1})
+
+
+async def test_a_registration_and_its_cancellation_in_one_batch_seat_the_next_in_line(
+    small: Scheduler,
+) -> None:
+    submitted = [registration("s1", n=n, organisation=f"Opština {n}") for n in range(2)]
+    with capture_logs() as logs:
+        await send_batch(small, *submitted, small.cancellation(submitted[0].registration_id))
+    assert "batch.fallback" not in [entry["event"] for entry in logs]  # one transaction did it
+    async with small.deps.store.transaction("small") as tx:
+        book = await tx.load_book(small.deps.policy, cached=False)  # what was written
+    first, second = (book.placements[s.registration_id] for s in submitted)
+    assert (first.status, second.status, second.session_id) == ("cancelled", "offered", "s1")
+    assert await small.deps.relay.pending() == 0  # and every change was announced
+    kinds = [(type(p).__name__, p.registration_id) for p, _ in small.placed]
+    assert kinds[:2] == [
+        ("SeatAssignedV1", first.registration_id),
+        ("RegistrationWaitlistedV1", second.registration_id),
+    ]
