@@ -2,13 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Dialect, Executable, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
+MOST_ROWS_PER_STATEMENT = 256
+
+
+def statement_slices(
+    rows: Sequence[T], largest: int = MOST_ROWS_PER_STATEMENT
+) -> Iterator[Sequence[T]]:
+    """`rows` in slices whose sizes are powers of two, largest first, none above `largest`.
+
+    An executemany with RETURNING is sent as one multi-row INSERT per slice, and SQLite's driver
+    keeps every distinct statement prepared (128 per connection): batches of any size made as many
+    distinct statements, and the notifier grew by about 75 MiB over 30,000 placements. Powers of
+    two bound the shapes to a handful per statement.
+    """
+    start, size = 0, 1 << (max(1, largest).bit_length() - 1)
+    while start < len(rows):
+        while size > len(rows) - start:
+            size //= 2
+        yield rows[start : start + size]
+        start += size
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:

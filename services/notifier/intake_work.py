@@ -19,16 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.notifier.notices import Kind, Notice
 from services.notifier.ports import CalendarEntry
 from services.notifier.tables import ENTRIES, OUTBOX, CalendarEntryRow, NotificationRow
+from shared.db import MOST_ROWS_PER_STATEMENT, statement_slices
 
-CHUNK = 5_000  # rows per statement; SQLAlchemy pages further under each driver's parameter limit
+CHUNK = MOST_ROWS_PER_STATEMENT  # most rows per statement (slices are powers of two)
 Queued = tuple[Notice, str, datetime]
 T = TypeVar("T")
 
 
-def chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """`items` in slices of at most `size`."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def chunks(items: Sequence[T]) -> Iterator[Sequence[T]]:
+    """`items` in statement-sized slices (powers of two, at most `CHUNK`)."""
+    return statement_slices(items, CHUNK)
 
 
 def outbox_row(notice: Notice, message_id: str, due: datetime, now: datetime) -> dict[str, Any]:

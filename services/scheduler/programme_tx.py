@@ -20,7 +20,7 @@ from services.scheduler.tables import inbox, outbox, programme_versions, registr
 from services.scheduler.views import slot_of
 from shared.catalogue import Session
 from shared.contracts import Event, Registrant
-from shared.db import insert_if_absent
+from shared.db import insert_if_absent, statement_slices
 
 
 @functools.lru_cache(maxsize=16384)
@@ -214,7 +214,10 @@ class ProgrammeTx:
             return set()
         statement = _record_inbox(self.conn.dialect.name)
         rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in event_ids]
-        return {UUID(str(e)) for e in (await self.conn.execute(statement, rows)).scalars()}
+        fresh: set[UUID] = set()
+        for part in statement_slices(rows):
+            fresh.update(UUID(str(e)) for e in (await self.conn.execute(statement, part)).scalars())
+        return fresh
 
 
 @functools.lru_cache(maxsize=4)
