@@ -85,19 +85,19 @@ async def on_placement(event: PlacementEvent, intake: Intake) -> None:
 
 async def on_placements(events: Sequence[PlacementEvent], intake: Intake) -> None:
     """A batch in order: held seats of distinct calendar entries together, the rest one by one."""
-    run: list[Held] = []
+    run: dict[tuple[UUID, str], Held] = {}
     for event in events:
         if isinstance(event, SeatAssignedV1 | SeatUpdatedV1):
-            if any(_entry_key(held) == _entry_key(event) for held in run):
-                await seats_held(run, intake)  # an entry's second revision waits for its first
-                run = []
-            run.append(event)
+            if _entry_key(event) in run:
+                await seats_held(list(run.values()), intake)  # a second revision waits
+                run = {}
+            run[_entry_key(event)] = event
             continue
-        await seats_held(run, intake)
-        run = []
+        await seats_held(list(run.values()), intake)
+        run = {}
         with bound_contextvars(correlation_id=event.correlation_id):
             await on_placement(event, intake)
-    await seats_held(run, intake)
+    await seats_held(list(run.values()), intake)
 
 
 async def seat_held(event: Held, intake: Intake) -> None:
