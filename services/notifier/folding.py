@@ -43,9 +43,3 @@ def fold_lines(lines: Iterable[str]) -> bytes:
 def serialise(component: icalendar.cal.component.Component) -> bytes:
     """A component with its subcomponents, folded safely (what `to_ical()` gives, refolded)."""
     return fold_lines(component.content_lines())
-
-
-def refold(data: bytes) -> bytes:
-    """Unfold a serialised calendar and fold every line again safely."""
-    text = data.decode().replace(CRLF + " ", "").replace(CRLF + "\t", "")
-    return fold_lines(text.split(CRLF))

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from services.notifier.folding import CRLF, fold_lines
 from services.notifier.handlers import recipient_of
 from services.notifier.messages import MailIdentity
 from services.notifier.notices import Kind, Notice
@@ -98,3 +99,9 @@ def now() -> datetime:
 def identity() -> MailIdentity:
     """Sender and organizer."""
     return IDENTITY
+
+
+def refold(data: bytes) -> bytes:
+    """A serialised calendar unfolded and folded again by us: what `folding.serialise` must give."""
+    text = data.decode().replace(CRLF + " ", "").replace(CRLF + "\t", "")
+    return fold_lines(text.split(CRLF))

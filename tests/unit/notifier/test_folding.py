@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.notifier.folding import fold_line, refold, serialise
+from services.notifier.folding import fold_line, serialise
+from tests.unit.notifier.conftest import refold
 
 pytestmark = pytest.mark.unit
 

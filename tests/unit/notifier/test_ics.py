@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 
-from services.notifier.folding import refold
 from services.notifier.ics import (
     PRODID,
     Invite,
@@ -23,7 +22,7 @@ from services.notifier.messages import MailIdentity
 from services.notifier.notices import trainer_id, trainer_recipient
 from services.notifier.schedule import local_days
 from shared.contracts import SeatAssignedV1
-from tests.unit.notifier.conftest import notice_of
+from tests.unit.notifier.conftest import notice_of, refold
 
 pytestmark = pytest.mark.unit
 MakeEvent = Callable[..., SeatAssignedV1]
