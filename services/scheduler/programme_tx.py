@@ -203,13 +203,13 @@ class ProgrammeTx:
         self._defer(_INSERT_OUTBOX, row)
 
     async def first_time(self, consumer: str, event_id: UUID, now: datetime) -> bool:
-        """Record that `consumer` handled `event_id`; False if it already had (one statement)."""
+        """Record that `consumer` handled `event_id`; False if it already had."""
         return event_id in await self.first_times(consumer, [event_id], now)
 
     async def first_times(
         self, consumer: str, event_ids: Sequence[UUID], now: datetime
     ) -> set[UUID]:
-        """Record that `consumer` handled these events; those it had not before (one statement)."""
+        """Record that `consumer` handled these events; those it had not before (a statement per slice)."""
         if not event_ids:
             return set()
         statement = _record_inbox(self.conn.dialect.name)
