@@ -12,7 +12,7 @@ from uuid import UUID
 import icalendar
 from icalendar.parser import Parameters
 
-from services.notifier.folding import serialise
+from services.notifier.folding import fold_lines, serialise
 from services.notifier.notices import Notice
 from services.notifier.schedule import LocalDay, daily_count, local_days
 from shared.contracts import SessionSnapshot
@@ -60,15 +60,72 @@ def description_text(session: SessionSnapshot) -> str:
 def build_invite(invite: Invite) -> bytes:
     """Serialise a REQUEST or CANCEL calendar with its VTIMEZONE and one VEVENT.
 
-    Only the VEVENT differs between invites: the calendar's own lines and the VTIMEZONE are
-    serialised once and reused (byte for byte what serialising the whole calendar gives).
+    Only four lines differ between the invites of one session (UID, SEQUENCE, DTSTAMP, ATTENDEE):
+    everything else is serialised once per session and reused, in the order icalendar writes a
+    whole calendar (a test holds the bytes equal).
     """
-    days = local_days(invite.notice.session)
-    head, tail = _calendar_lines(invite.notice.method)
-    zone = _timezone_lines(
-        invite.notice.session.timezone, days[0].starts_at.year, days[-1].ends_at.year
+    notice, organizer = invite.notice, invite.organizer
+    before, between, after = _session_parts(
+        notice.session, notice.method, organizer.addr_spec, organizer.display_name
     )
-    return head + zone + serialise(event_of(invite, days)) + tail
+    stamp, attendee = _attendee_parts(invite)
+    return before + stamp + between + attendee + after
+
+
+@functools.lru_cache(maxsize=1024)  # a session's invites share all but the attendee's lines
+def _session_parts(
+    session: SessionSnapshot, method: str, organizer: str, organizer_name: str
+) -> tuple[bytes, bytes, bytes]:
+    """The calendar around the attendee's lines: up to DTEND, the recurrence, and from DESCRIPTION.
+
+    icalendar writes a VEVENT's properties in its canonical order (SUMMARY, DTSTART, DTEND,
+    DTSTAMP, UID, SEQUENCE, RRULE, RDATE), then the others by name (ATTENDEE, DESCRIPTION...).
+    """
+    days = local_days(session)
+    head, tail = _calendar_lines(method)
+    zone = serialise(timezone_of(session.timezone, days[0].starts_at.year, days[-1].ends_at.year))
+    opening, recurrence, closing = icalendar.Event(), icalendar.Event(), icalendar.Event()
+    opening.add("summary", session.title)
+    opening.add("dtstart", days[0].starts_at)
+    opening.add("dtend", days[0].ends_at)
+    _add_recurrence(recurrence, session.timezone, days)
+    closing.add("location", location_text(session))
+    closing.add("description", description_text(session))
+    if session.mode == "online" and session.online_url is not None:
+        closing.add("url", str(session.online_url))
+    closing.add("organizer", _address(organizer, organizer_name))
+    closing.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    closing.add("transp", "OPAQUE")
+    return (
+        head + zone + b"BEGIN:VEVENT\r\n" + _properties(opening),
+        _properties(recurrence),
+        _properties(closing) + b"END:VEVENT\r\n" + tail,
+    )
+
+
+def _attendee_parts(invite: Invite) -> tuple[bytes, bytes]:
+    """The attendee's own lines: DTSTAMP, UID and SEQUENCE; then ATTENDEE."""
+    notice, attendee = invite.notice, invite.notice.recipient
+    stamp, address = icalendar.Event(), icalendar.Event()
+    stamp.add("uid", invite_uid(notice.recipient_id, notice.session.session_id))
+    stamp.add("sequence", sequence_of(notice.revision))
+    stamp.add("dtstamp", invite.now)
+    address.add(
+        "attendee",
+        _address(
+            attendee.email,
+            attendee.full_name,
+            ROLE="CHAIR" if attendee.role == "trainer" else "REQ-PARTICIPANT",
+            PARTSTAT="NEEDS-ACTION",
+            RSVP="TRUE",
+        ),
+    )
+    return _properties(stamp), _properties(address)
+
+
+def _properties(event: icalendar.Event) -> bytes:
+    """An event's property lines, folded, without its BEGIN and END lines."""
+    return fold_lines(event.content_lines()[1:-2])
 
 
 @functools.lru_cache(maxsize=4)
@@ -84,47 +141,11 @@ def _calendar_lines(method: str) -> tuple[bytes, bytes]:
     return whole.removesuffix(tail), tail
 
 
-@functools.lru_cache(maxsize=64)  # once per zone and years: the same lines in every invite
-def _timezone_lines(tzid: str, first: int, last: int) -> bytes:
-    return serialise(timezone_of(tzid, first, last))
-
-
 def timezone_of(tzid: str, first: int, last: int) -> icalendar.Timezone:
     """The VTIMEZONE with the transitions from the year before `first` to the year after `last`."""
     return icalendar.Timezone.from_tzid(
         tzid, first_date=date(first - 1, 1, 1), last_date=date(last + 1, 12, 31)
     )
-
-
-def event_of(invite: Invite, days: tuple[LocalDay, ...]) -> icalendar.Event:
-    """The VEVENT of one invite: the session, its days and the one attendee."""
-    notice, session, attendee = invite.notice, invite.notice.session, invite.notice.recipient
-    vevent = icalendar.Event()
-    vevent.add("uid", invite_uid(notice.recipient_id, session.session_id))
-    vevent.add("sequence", sequence_of(notice.revision))
-    vevent.add("dtstamp", invite.now)
-    vevent.add("dtstart", days[0].starts_at)
-    vevent.add("dtend", days[0].ends_at)
-    _add_recurrence(vevent, session.timezone, days)
-    vevent.add("summary", session.title)
-    vevent.add("location", location_text(session))
-    vevent.add("description", description_text(session))
-    if session.mode == "online" and session.online_url is not None:
-        vevent.add("url", str(session.online_url))
-    vevent.add("organizer", _address(invite.organizer.addr_spec, invite.organizer.display_name))
-    vevent.add(
-        "attendee",
-        _address(
-            attendee.email,
-            attendee.full_name,
-            ROLE="CHAIR" if attendee.role == "trainer" else "REQ-PARTICIPANT",
-            PARTSTAT="NEEDS-ACTION",
-            RSVP="TRUE",
-        ),
-    )
-    vevent.add("status", "CANCELLED" if notice.method == "CANCEL" else "CONFIRMED")
-    vevent.add("transp", "OPAQUE")
-    return vevent
 
 
 def _add_recurrence(vevent: icalendar.Event, tzid: str, days: tuple[LocalDay, ...]) -> None:
@@ -139,7 +160,7 @@ def _add_recurrence(vevent: icalendar.Event, tzid: str, days: tuple[LocalDay, ..
     vevent.add("rdate", periods, parameters={"TZID": tzid, "VALUE": "PERIOD"})
 
 
-class _QuotedNameParameters(Parameters):
+class QuotedNameParameters(Parameters):
     """Always quote CN: unquoted, a name ending in a backslash would swallow the next parameter."""
 
     always_quoted = (*Parameters.always_quoted, "CN")  # type: ignore[assignment]
@@ -147,5 +168,5 @@ class _QuotedNameParameters(Parameters):
 
 def _address(email: str, name: str, **params: str) -> icalendar.vCalAddress:
     address = icalendar.vCalAddress(f"mailto:{email}")
-    address.params = _QuotedNameParameters({"CN": name, **params})
+    address.params = QuotedNameParameters({"CN": name, **params})
     return address

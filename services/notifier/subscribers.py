@@ -33,6 +33,7 @@ GROUP_ID = "notifier"
 E = TypeVar("E", bound=Event)
 PLACEMENTS: TypeAdapter[PlacementEvent] = TypeAdapter(PlacementEvent)
 REGISTRATION_STREAM: TypeAdapter[RegistrationStreamEvent] = TypeAdapter(RegistrationStreamEvent)
+ERASURES = frozenset({ErasureRequestedV1.model_fields["event_type"].default})
 
 
 def build_router(intake: handlers.Intake) -> KafkaRouter:
@@ -48,6 +49,7 @@ def build_router(intake: handlers.Intake) -> KafkaRouter:
         adapter: TypeAdapter[E],
         one: Callable[[E], Awaitable[None]],
         many: Callable[[list[E]], Awaitable[None]] | None = None,
+        only: frozenset[str] | None = None,
     ) -> None:
         async def in_order(events: list[E]) -> None:
             for event in events:
@@ -56,7 +58,11 @@ def build_router(intake: handlers.Intake) -> KafkaRouter:
 
         async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
             await consume_batch(
-                message.raw_message, adapter, handle_many=many or in_order, handle_one=one
+                message.raw_message,
+                adapter,
+                handle_many=many or in_order,
+                handle_one=one,
+                only=only,
             )
 
         router.subscriber(topic, **batch_subscriber_options(GROUP_ID))(on_batch)
@@ -72,7 +78,8 @@ def build_router(intake: handlers.Intake) -> KafkaRouter:
             await handlers.on_erasure(event, intake)
 
     subscribe_batches(topics.PLACEMENTS, PLACEMENTS, on_placement, on_placements)
-    subscribe_batches(topics.REGISTRATIONS, REGISTRATION_STREAM, on_registration)
+    # Of the registrations stream only erasures concern the notifier: the rest stay undecoded.
+    subscribe_batches(topics.REGISTRATIONS, REGISTRATION_STREAM, on_registration, only=ERASURES)
 
     @subscribe(topics.CATALOGUE)
     async def on_session(event: SessionPublishedV1) -> None:

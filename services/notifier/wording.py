@@ -42,6 +42,8 @@ _environment = Environment(
 
 def linkify(line: str) -> Markup:
     """Escape a line of text and turn its web addresses into links."""
+    if "://" not in line:
+        return escape(line)  # most lines hold no address
     pieces, last = [], 0
     for match in URL.finditer(line):
         pieces += [escape(line[last : match.start()]), _anchor(match.group())]

@@ -50,11 +50,18 @@ async def consume_batch(
     *,
     handle_many: Callable[[list[T]], Awaitable[None]],
     handle_one: Callable[[T], Awaitable[None]],
+    only: frozenset[str] | None = None,
 ) -> None:
-    """Validate each record, handle the valid ones together, fall back to one by one on failure."""
+    """Validate each record, handle the valid ones together, fall back to one by one on failure.
+
+    With `only`, a record whose `event_type` header names another type is passed over undecoded
+    (a record without the header is decoded as usual).
+    """
     delivery = delivery_in_charge()
     valid: list[tuple[Record, T]] = []
     for record in records:
+        if only is not None and _event_type(record) not in (None, *only):
+            continue
         try:
             valid.append((record, adapter.validate_json(record.value or b"")))
         except ValidationError as error:
@@ -68,6 +75,13 @@ async def consume_batch(
         for record, event in valid:
             with correlated(_correlation_id(record)):
                 await delivery.run(functools.partial(handle_one, event), record)
+
+
+def _event_type(record: Record) -> str | None:
+    for name, value in record.headers or ():
+        if name == "event_type":
+            return bytes(value).decode(errors="replace")
+    return None
 
 
 def _correlation_id(record: Record) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -87,6 +88,59 @@ async def test_a_batch_with_poison_and_a_failing_record_handles_every_other_reco
     assert await committed(kafka_bootstrap, topic, group) == await ends(kafka_bootstrap, topic)
 
 
+async def test_only_the_named_event_types_are_decoded_and_the_rest_passed_over(
+    kafka_bootstrap: str,
+) -> None:
+    topic, group = f"it-only-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, (TopicSpec(topic, 2), TopicSpec(dead_letter(topic), 1)))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    await producer.start()
+    for n in range(30):
+        kind = (b"ping", b"other", None)[n % 3]
+        body = b"\x00not json" if kind == b"other" else f'{{"n": {n}}}'.encode()
+        headers = [("event_type", kind)] if kind else []
+        await producer.send(topic, body, key=str(n).encode(), headers=headers)
+    await producer.flush()
+    await producer.stop()
+
+    handled: list[int] = []
+    all_handled = asyncio.Event()
+
+    async def many(events: list[Ping]) -> None:
+        handled.extend(e.n for e in events)
+        if len(handled) >= 20:
+            all_handled.set()
+
+    broker = make_broker(kafka_bootstrap, client_id="it")
+
+    @broker.subscriber(topic, **batch_subscriber_options(group, max_records=500, wait_ms=200))
+    async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
+        await consume_batch(
+            message.raw_message,
+            TypeAdapter(Ping),
+            handle_many=many,
+            handle_one=many_of_one(many),
+            only=frozenset({"ping"}),
+        )
+
+    async with broker:
+        await broker.start()
+        await asyncio.wait_for(all_handled.wait(), 60)
+        await asyncio.sleep(0.5)  # a record handled twice would show up by now
+    assert sorted(handled) == [n for n in range(30) if n % 3 != 1]  # "ping" and no header
+    assert await ends(kafka_bootstrap, dead_letter(topic), partitions=1) == 0  # "other": undecoded
+    assert await committed(kafka_bootstrap, topic, group) == await ends(kafka_bootstrap, topic)
+
+
+def many_of_one(many: Callable[[list[Ping]], Awaitable[None]]) -> Callable[[Ping], Awaitable[None]]:
+    """The one-by-one handler that hands a single event to the batch handler."""
+
+    async def one(event: Ping) -> None:
+        await many([event])
+
+    return one
+
+
 async def committed(bootstrap: str, topic: str, group: str) -> int:
     """The group's committed offsets, summed over the partitions."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group)
@@ -97,12 +151,12 @@ async def committed(bootstrap: str, topic: str, group: str) -> int:
         await consumer.stop()
 
 
-async def ends(bootstrap: str, topic: str) -> int:
+async def ends(bootstrap: str, topic: str, partitions: int = 2) -> int:
     """The end offsets of the topic, summed over the partitions."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
     await consumer.start()
     try:
-        parts = [TopicPartition(topic, p) for p in (0, 1)]
+        parts = [TopicPartition(topic, p) for p in range(partitions)]
         return sum((await consumer.end_offsets(parts)).values())
     finally:
         await consumer.stop()

@@ -12,15 +12,17 @@ import pytest
 from services.notifier.ics import (
     PRODID,
     Invite,
+    QuotedNameParameters,
     build_invite,
     description_text,
-    event_of,
     invite_uid,
+    location_text,
+    sequence_of,
     timezone_of,
 )
 from services.notifier.messages import MailIdentity
 from services.notifier.notices import trainer_id, trainer_recipient
-from services.notifier.schedule import local_days
+from services.notifier.schedule import daily_count, local_days
 from shared.contracts import SeatAssignedV1
 from tests.unit.notifier.conftest import notice_of, refold
 
@@ -275,6 +277,40 @@ def test_a_trainer_is_the_chair_with_their_own_uid(
     assert vevent["UID"] != invite_uid(event.registration_id, "ppz-bg-06")
 
 
+def event_of(invite: Invite) -> icalendar.Event:
+    """The VEVENT of one invite built in one piece: the session, its days and the one attendee."""
+    notice, session, attendee = invite.notice, invite.notice.session, invite.notice.recipient
+    days = local_days(session)
+    vevent = icalendar.Event()
+    vevent.add("uid", invite_uid(notice.recipient_id, session.session_id))
+    vevent.add("sequence", sequence_of(notice.revision))
+    vevent.add("dtstamp", invite.now)
+    vevent.add("dtstart", days[0].starts_at)
+    vevent.add("dtend", days[0].ends_at)
+    if len(days) > 1 and (count := daily_count(days)) is not None:
+        vevent.add("rrule", {"FREQ": "DAILY", "COUNT": count})
+    elif len(days) > 1:
+        periods = [(day.starts_at, day.ends_at) for day in days[1:]]
+        vevent.add("rdate", periods, parameters={"TZID": session.timezone, "VALUE": "PERIOD"})
+    vevent.add("summary", session.title)
+    vevent.add("location", location_text(session))
+    vevent.add("description", description_text(session))
+    if session.mode == "online" and session.online_url is not None:
+        vevent.add("url", str(session.online_url))
+    organizer = icalendar.vCalAddress(f"mailto:{invite.organizer.addr_spec}")
+    organizer.params = QuotedNameParameters({"CN": invite.organizer.display_name})
+    vevent.add("organizer", organizer)
+    role = "CHAIR" if attendee.role == "trainer" else "REQ-PARTICIPANT"
+    address = icalendar.vCalAddress(f"mailto:{attendee.email}")
+    address.params = QuotedNameParameters(
+        {"CN": attendee.full_name, "ROLE": role, "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"}
+    )
+    vevent.add("attendee", address)
+    vevent.add("status", "CANCELLED" if notice.method == "CANCEL" else "CONFIRMED")
+    vevent.add("transp", "OPAQUE")
+    return vevent
+
+
 def whole_calendar(invite: Invite) -> bytes:
     """The calendar serialised in one piece by icalendar (what build_invite assembles from parts)."""
     days = local_days(invite.notice.session)
@@ -284,7 +320,7 @@ def whole_calendar(invite: Invite) -> bytes:
     calendar.add("method", invite.notice.method)
     first, last = days[0].starts_at.year, days[-1].ends_at.year
     calendar.add_component(timezone_of(invite.notice.session.timezone, first, last))
-    calendar.add_component(event_of(invite, days))
+    calendar.add_component(event_of(invite))
     return refold(calendar.to_ical())
 
 

@@ -6,10 +6,14 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
-from email.header import decode_header, make_header
+from email.generator import BytesGenerator
+from email.header import Header, decode_header, make_header
 from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.nonmultipart import MIMENonMultipart
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
+from io import BytesIO
 
 import icalendar
 import pytest
@@ -18,7 +22,19 @@ from hypothesis import strategies as st
 
 from services.notifier import wording
 from services.notifier.ics import Invite, build_invite
-from services.notifier.messages import WIRE, MailIdentity, compose_email, message_id
+from services.notifier.messages import (
+    UTF8_WORDS,
+    WIRE,
+    MailIdentity,
+    WireGenerator,
+    compose_email,
+    flatten,
+    mailbox,
+    message_id,
+    one_line,
+    text_part,
+    unstructured,
+)
 from services.notifier.personal_links import LinkMaker
 from shared.contracts import SeatAssignedV1
 from shared.links import LinkSigner
@@ -361,6 +377,78 @@ HEADER_NAMES = ("From", "To", "Subject", "Message-ID", "Content-Type", "Content-
 def test_the_wire_policy_writes_every_header_as_compat32_does(name: str, value: str) -> None:
     compat32_wire = policy.compat32.clone(linesep="\r\n", mangle_from_=False, max_line_length=76)
     assert WIRE.fold_binary(name, value) == compat32_wire.fold_binary(name, value)
+
+
+BODY_TEXT = st.lists(
+    st.one_of(
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r")),
+        st.sampled_from([" ", "\t", "=", ".", "\n", "\n.\n", "From ", "=?", "č", "Ђ", "x" * 80]),
+    )
+).map("".join)
+
+
+@given(BODY_TEXT, st.sampled_from(["plain", "html"]))
+def test_a_text_part_reads_back_as_written_in_seven_bit_lines_of_76(
+    body: str, subtype: str
+) -> None:
+    message = MIMEMultipart("mixed", _subparts=[text_part(body, subtype)])
+    data = flatten(message)
+    assert data.isascii()
+    assert max(len(line) for line in data.split(b"\r\n")) <= 76
+    [part] = message_from_bytes(data).get_payload()
+    assert part["Content-Type"] == f'text/{subtype}; charset="utf-8"'
+    assert part.get_payload(decode=True).decode("utf-8").replace("\r\n", "\n") == body
+
+
+@given(
+    st.lists(st.text(st.sampled_from("ab =.\t\r\n")), min_size=1, max_size=3),
+    st.sampled_from(["", "preamble\n", "pre\r\namble"]),
+)
+def test_the_wire_generator_writes_what_the_bytes_generator_writes(
+    payloads: list[str], preamble: str
+) -> None:
+    message = MIMEMultipart("mixed", boundary="=_b", _subparts=[])
+    message.preamble = preamble or None
+    for payload in payloads:
+        part = MIMENonMultipart("text", "plain")
+        part.set_payload(payload)
+        message.attach(part)
+    ours, theirs = BytesIO(), BytesIO()
+    WireGenerator(ours, policy=WIRE).flatten(message)
+    BytesGenerator(theirs, policy=WIRE).flatten(message)
+    assert ours.getvalue() == theirs.getvalue()
+
+
+def compat32_mailbox(name: str, addr_spec: str, field: str) -> bytes:
+    """The address header as compat32 folds a Header holding the name and the address."""
+    header = Header(one_line(name), UTF8_WORDS, header_name=field)
+    header.append(f"<{addr_spec}>", "us-ascii")
+    return policy.compat32.clone(linesep="\r\n", max_line_length=76).fold_binary(field, header)
+
+
+@given(
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1).filter(
+        lambda name: not one_line(name).isascii()
+    ),
+    st.emails(),
+    st.sampled_from(["To", "From"]),
+)
+def test_a_non_ascii_name_is_written_as_compat32_writes_it(
+    name: str, addr_spec: str, field: str
+) -> None:
+    ours = WIRE.fold_binary(field, mailbox(name, addr_spec, field))
+    assert ours == compat32_mailbox(name, addr_spec, field)
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs", "Cc"))), st.sampled_from(["Subject"]))
+def test_a_subject_is_written_as_compat32_writes_it(text: str, field: str) -> None:
+    compat32 = policy.compat32.clone(linesep="\r\n", max_line_length=76)
+    value = one_line(text)
+    encoded = Header(value, UTF8_WORDS, header_name=field)
+    expected = value if value.isascii() and "=?" not in value else encoded
+    assert WIRE.fold_binary(field, unstructured(text, field)) == compat32.fold_binary(
+        field, expected
+    )
 
 
 @pytest.mark.parametrize(
