@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from email.headerregistry import Address
 from uuid import UUID
 
 import icalendar
-from icalendar.parser import Parameters
+from icalendar.parser import Contentline, Parameters
+from icalendar.prop import vDDDTypes, vInt, vText
 
 from services.notifier.folding import fold_lines, serialise
 from services.notifier.notices import Notice
@@ -106,21 +107,24 @@ def _session_parts(
 def _attendee_parts(invite: Invite) -> tuple[bytes, bytes]:
     """The attendee's own lines: DTSTAMP, UID and SEQUENCE; then ATTENDEE."""
     notice, attendee = invite.notice, invite.notice.recipient
-    stamp, address = icalendar.Event(), icalendar.Event()
-    stamp.add("uid", invite_uid(notice.recipient_id, notice.session.session_id))
-    stamp.add("sequence", sequence_of(notice.revision))
-    stamp.add("dtstamp", invite.now)
-    address.add(
-        "attendee",
-        _address(
-            attendee.email,
-            attendee.full_name,
-            ROLE="CHAIR" if attendee.role == "trainer" else "REQ-PARTICIPANT",
-            PARTSTAT="NEEDS-ACTION",
-            RSVP="TRUE",
-        ),
+    stamp = [
+        _line("DTSTAMP", vDDDTypes(invite.now.astimezone(UTC))),
+        _line("UID", vText(invite_uid(notice.recipient_id, notice.session.session_id))),
+        _line("SEQUENCE", vInt(sequence_of(notice.revision))),
+    ]
+    address = _address(
+        attendee.email,
+        attendee.full_name,
+        ROLE="CHAIR" if attendee.role == "trainer" else "REQ-PARTICIPANT",
+        PARTSTAT="NEEDS-ACTION",
+        RSVP="TRUE",
     )
-    return _properties(stamp), _properties(address)
+    return fold_lines(stamp), fold_lines([_line("ATTENDEE", address)])
+
+
+def _line(name: str, value: vDDDTypes | vText | vInt | icalendar.vCalAddress) -> str:
+    """One unfolded content line, as a component writes the property (without the component)."""
+    return str(Contentline.from_parts(name, value.params, value))
 
 
 def _properties(event: icalendar.Event) -> bytes:

@@ -97,14 +97,18 @@ class SmtpMailer:
     async def _send_on(self, slot: _Slot, mail: OutgoingMail) -> None:
         try:
             client = await self._connected(slot)
-            refused, _ = await client.sendmail(mail.sender, mail.recipients, mail.data)
+            # One deadline for the whole transaction rather than a timer per command and reply.
+            async with asyncio.timeout(self._config.timeout):
+                refused, _ = await client.sendmail(
+                    mail.sender, mail.recipients, mail.data, timeout=None
+                )
         except aiosmtplib.SMTPRecipientsRefused as error:
             _drop(slot)
             raise _refusal({r.recipient: r.code for r in error.recipients}) from None
         except aiosmtplib.SMTPResponseException as error:
             _drop(slot)
             raise classify(error.code, "reply", error.message) from None
-        except (aiosmtplib.SMTPException, OSError) as error:
+        except (aiosmtplib.SMTPException, OSError) as error:  # TimeoutError is an OSError
             _drop(slot)  # connection refused, dropped or timed out
             raise TransientMailError(f"SMTP connection: {type(error).__name__}") from None
         slot.answered_at = self._monotonic()

@@ -189,6 +189,20 @@ async def test_a_greylisted_recipient_is_transient(servers: Servers) -> None:
         await mailer_for(port).send(message())
 
 
+async def test_a_server_that_stops_answering_is_transient_and_the_next_try_reconnects(
+    servers: Servers,
+) -> None:
+    server, port = servers.start(delay=2.0)  # DATA answered after 2 s: past the deadline
+    config = SmtpConfig(host="127.0.0.1", port=port, tls="none", timeout=0.3)
+    mailer = SmtpMailer(config)
+    with pytest.raises(TransientMailError, match="TimeoutError"):
+        await mailer.send(message())
+    server.delay = 0.0
+    await mailer.send(message())  # on a new connection: the one that timed out was dropped
+    assert len(server.received) == 1
+    await mailer.close()
+
+
 async def test_no_server_is_transient() -> None:
     with pytest.raises(TransientMailError, match="connection"):
         await mailer_for(free_port()).send(message())
