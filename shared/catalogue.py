@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -41,6 +42,14 @@ class UnknownSession(LookupError):
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy whose cached properties are computed afresh from its own fields."""
+        copied = super().model_copy(update=update, deep=deep)
+        # pydantic copies __dict__, and with it the values cached from the original's fields
+        for name in copied.__dict__.keys() - type(self).model_fields.keys():
+            del copied.__dict__[name]
+        return copied
 
 
 class LocalDay(_Model):
@@ -136,9 +145,9 @@ class Session(_Model):
         """The calendar dates the session runs on, in its own zone."""
         return tuple(day.date for day in self.days)
 
-    @property
+    @cached_property
     def utc_days(self) -> tuple[SessionDay, ...]:
-        """Every day as aware UTC start and end times (correct across DST changes)."""
+        """Every day as aware UTC start and end times (correct across DST changes), computed once."""
         return tuple(
             SessionDay(
                 starts_at=_to_utc(day.date, day.start, self.zone),
@@ -152,9 +161,9 @@ class Session(_Model):
         """When the first day starts, in UTC."""
         return self.utc_days[0].starts_at
 
-    @property
+    @cached_property
     def deadline(self) -> dt.datetime | None:
-        """The registration deadline in UTC, if one is set."""
+        """The registration deadline in UTC, if one is set (computed once)."""
         moment = self.registration_deadline
         if moment is None:
             return None
@@ -218,12 +227,17 @@ class Programme(_Model):
                 raise ValueError(f"session {session.id!r}: programme_id must be {self.id!r}")
         return self
 
+    @cached_property
+    def sessions_by_id(self) -> Mapping[str, Session]:
+        """Every session by its id (built once per programme)."""
+        return {session.id: session for session in reversed(self.sessions)}  # the first one wins
+
     def session(self, session_id: str) -> Session:
         """Return the session with id `session_id`, or raise `UnknownSession`."""
-        for session in self.sessions:
-            if session.id == session_id:
-                return session
-        raise UnknownSession(f"programme {self.id!r} has no session {session_id!r}")
+        session = self.sessions_by_id.get(session_id)
+        if session is None:
+            raise UnknownSession(f"programme {self.id!r} has no session {session_id!r}")
+        return session
 
 
 class Catalogue(_Model):

@@ -66,13 +66,18 @@ class CorrelationMiddleware:
                 MutableHeaders(scope=message)[CORRELATION_HEADER] = value
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(correlation_id=value):
+        # bind and reset by token: `bound_contextvars` copies and scans the whole context first
+        tokens = structlog.contextvars.bind_contextvars(correlation_id=value)
+        try:
             await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
 
-async def limit_address(request: Request, deps: DepsParam) -> None:
+async def limit_address(request: Request) -> None:
     """Count the request against its client address (staff tokens are not limited)."""
     if not is_staff(request):
+        deps = await get_deps(request)  # called, not injected: FastAPI solves each one per request
         await deps.rate_limits.check_address(request.client.host if request.client else "unknown")
 
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from shared.catalogue import Catalogue, Programme, Session, UnknownSession
+from services.registration.session_order import SessionsInOrder
+from shared.catalogue import Catalogue, Programme, Session
 from shared.contracts import SessionPublishedV1
 
 SNAPSHOT_FIELDS = {"title", "mode", "timezone", "venue", "online_url", "language", "trainers"}
 
 
-def session_from(event: SessionPublishedV1, programme: Programme) -> Session:
-    """A catalogue session rebuilt from a published snapshot (local days in its own zone)."""
+def session_from(
+    event: SessionPublishedV1, programme: Programme, current: Session | None
+) -> Session:
+    """A catalogue session rebuilt from a published snapshot (local days in its own zone).
+
+    It keeps the phase of `current`, the version it replaces, if there is one.
+    """
     snap, zone = event.session, ZoneInfo(event.session.timezone)
     days = [
         {
@@ -22,9 +28,9 @@ def session_from(event: SessionPublishedV1, programme: Programme) -> Session:
         }
         for day in snap.days
     ]
-    try:
-        phase = programme.session(snap.session_id).phase
-    except UnknownSession:
+    if current is not None:
+        phase = current.phase
+    else:
         phase = _phase_for(programme, snap.days[0].starts_at.astimezone(zone).date())
     return Session.model_validate(
         {
@@ -54,6 +60,7 @@ class CatalogueView:
         self.catalogue = base
         self.revisions: dict[str, int] = {}
         self.cancelled: set[str] = set()
+        self.in_order: dict[str, SessionsInOrder] = {}  # by programme: the sessions it last sorted
 
     @property
     def programmes(self) -> tuple[Programme, ...]:
@@ -70,10 +77,11 @@ class CatalogueView:
         if self.revisions.get(session_id, 0) >= event.revision:
             return False
         programme = self.programme(event.session.programme_id)
-        updated = session_from(event, programme)
-        others = tuple(s for s in programme.sessions if s.id != session_id)
-        sessions = tuple(sorted((*others, updated), key=lambda s: s.starts_at))
-        programme = programme.model_copy(update={"sessions": sessions})
+        order = self.in_order.get(programme.id)
+        if order is None or order.sessions is not programme.sessions:
+            order = self.in_order[programme.id] = SessionsInOrder(programme.sessions)
+        updated = session_from(event, programme, order.by_id.get(session_id))
+        programme = programme.model_copy(update={"sessions": order.put(updated)})
         programmes = tuple(programme if p.id == programme.id else p for p in self.programmes)
         self.catalogue = self.catalogue.model_copy(update={"programmes": programmes})
         self.revisions[session_id] = event.revision

@@ -59,8 +59,9 @@ async def on_placements(events: Sequence[PlacementEvent], *, store: Registration
     """The same for a batch of decisions, in one transaction (a newer revision always wins)."""
     statuses = [status for event in events if (status := status_from(event)) is not None]
     await store.record_statuses(statuses)
+    batch_log = log.bind()  # one logger for the batch: the module's proxy builds one per call
     for event in events:
-        log.info(
+        batch_log.info(
             "registration.status_updated",
             registration_id=str(event.registration_id),
             status=event.event_type,

@@ -155,6 +155,32 @@ def test_explicit_days_and_naive_deadline_are_local() -> None:
     assert session.deadline == datetime(2027, 1, 5, 22, 59, tzinfo=UTC)
 
 
+def test_derived_times_are_computed_once_and_afresh_for_a_changed_copy() -> None:
+    text = with_session(registration_deadline="2027-01-05T23:59")
+    session = parse_catalogue(text).programme("demo").session("demo-1")
+    assert session.utc_days is session.utc_days
+    assert session.deadline is session.deadline
+    later = session.days[0].model_copy(update={"date": date(2027, 6, 15)})
+    moved = session.model_copy(
+        update={"days": (later,), "registration_deadline": datetime(2027, 6, 1, 12, 0)}
+    )
+    assert moved.starts_at == datetime(2027, 6, 15, 7, 30, tzinfo=UTC)  # summer: UTC+2
+    assert moved.deadline == datetime(2027, 6, 1, 10, 0, tzinfo=UTC)
+    assert session.starts_at == datetime(2027, 1, 12, 8, 30, tzinfo=UTC), "the original keeps its"
+
+
+def test_a_changed_copy_of_a_programme_finds_its_own_sessions() -> None:
+    programme = load_catalogue(SEED).programme("social-networks-lsg")
+    first = programme.session("sn-training-1")
+    renamed = first.model_copy(update={"id": "sn-training-9"})
+    others = tuple(s for s in programme.sessions if s.id != first.id)
+    changed = programme.model_copy(update={"sessions": (*others, renamed)})
+    assert changed.session("sn-training-9") is renamed
+    with pytest.raises(UnknownSession):
+        changed.session("sn-training-1")
+    assert programme.session("sn-training-1") is first
+
+
 def test_lookups_raise_named_errors() -> None:
     catalogue = load_catalogue(SEED)
     with pytest.raises(UnknownProgramme):

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import pytest
+import structlog
 from aiokafka.errors import KafkaConnectionError
 
 from shared import topics
 from shared.catalogue import load_catalogue
 from shared.contracts import RegistrationWaitlistedV1, envelope
 from shared.kafka import publish_event
+from shared.logging import configure_logging
 from tests.service.registration.conftest import FORM, REPO, Registry
 
 pytestmark = pytest.mark.service
@@ -33,6 +37,25 @@ async def test_accepts_a_registration_once_it_is_in_kafka(registry: Registry) ->
     assert event.registrant.phone == "+381641234567"
     assert event.preferences == ("sn-training-2", "sn-training-3")
     assert event.producer == "registration"
+
+
+async def test_the_correlation_id_is_bound_to_the_requests_log_lines_only(
+    registry: Registry,
+) -> None:
+    stream = io.StringIO()
+    configure_logging("registration", fmt="json", stream=stream)
+    with structlog.contextvars.bound_contextvars(correlation_id="outer"):
+        response = await registry.client.post(
+            "/registrations", json=FORM, headers={"X-Correlation-ID": "form-7"}
+        )
+        assert structlog.contextvars.get_contextvars() == {"correlation_id": "outer"}
+    assert response.status_code == 202
+    await registry.client.post("/registrations", json={**FORM, "email": "ana@example.org"})
+    assert structlog.contextvars.get_contextvars() == {}
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    accepted = [line for line in lines if line["event"] == "registration.accepted"]
+    assert accepted[0]["correlation_id"] == "form-7"
+    assert accepted[1]["correlation_id"] not in ("form-7", "outer")
 
 
 async def test_same_person_same_programme_same_id_and_one_event(registry: Registry) -> None:
