@@ -4,7 +4,7 @@ from shared.contracts.catalogue import SessionPublishedV1
 from shared.contracts.consent import SmsConsentChangedV1
 from shared.contracts.envelope import Contract, Event, envelope
 from shared.contracts.notification import NotificationOutcomeV1
-from shared.contracts.people import Language, Registrant, Trainer
+from shared.contracts.people import TRUSTED, Language, Registrant, Trainer
 from shared.contracts.registration import RegistrationSubmittedV1
 from shared.contracts.requests import (
     CancellationRequestedV1,
@@ -43,6 +43,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
 
 __all__ = [
     "ALL_EVENTS",
+    "TRUSTED",
     "CancellationRequestedV1",
     "Contract",
     "ErasureRequestedV1",

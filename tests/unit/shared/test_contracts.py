@@ -10,12 +10,13 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts import ALL_EVENTS, Registrant, RegistrationSubmittedV1, envelope
+from shared.contracts import ALL_EVENTS, TRUSTED, Registrant, RegistrationSubmittedV1, envelope
 from shared.contracts.export import export_schemas
 
 pytestmark = pytest.mark.unit
 
 BELGRADE_SUMMER = timezone(timedelta(hours=2))
+REGISTRANT = {"full_name": "Ana Anić", "email": "ana@example.org", "organisation": "Grad Niš"}
 
 
 def submitted(**overrides: object) -> RegistrationSubmittedV1:
@@ -91,3 +92,23 @@ def test_committed_schemas_are_current(tmp_path: Path) -> None:
         assert (committed / path.name).read_text() == path.read_text(), (
             f"run `make schemas`: {path.name}"
         )
+
+
+@pytest.mark.parametrize("address", ["ana@opstina.example", "a.b+c@x-y.example", "o'neil@grad.rs"])
+def test_an_address_our_services_wrote_is_taken_by_its_shape(address: str) -> None:
+    registrant = Registrant.model_validate({**REGISTRANT, "email": address}, context=TRUSTED)
+    assert registrant.email == address
+
+
+@pytest.mark.parametrize(
+    "address", ["ana@x.example\r\nBcc: b@c.d", "ana @x.example", "ana", "a@b@c", "ana@", "đ@x.rs"]
+)
+def test_a_malformed_address_is_refused_even_in_what_our_services_wrote(address: str) -> None:
+    with pytest.raises(ValidationError, match="email"):
+        Registrant.model_validate({**REGISTRANT, "email": address}, context=TRUSTED)
+
+
+def test_where_an_address_comes_in_it_is_checked_in_full() -> None:
+    Registrant.model_validate({**REGISTRANT, "email": "ana@localhost"}, context=TRUSTED)  # shape
+    with pytest.raises(ValidationError, match="email"):
+        Registrant.model_validate({**REGISTRANT, "email": "ana@localhost"})  # special-use domain
