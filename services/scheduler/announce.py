@@ -64,7 +64,7 @@ def placement_event(
         return RegistrationCancelledV1(**fields, cancelled_by=cast(Any, change.cancelled_by))
     if session is None or attendee is None:
         raise ValueError(f"a {change.kind} event needs a session and an attendee")
-    fields |= {"session": session.session.snapshot(), "attendee": attendee}
+    fields |= {"session": session.snapshot, "attendee": attendee}
     return _seat_event(change, fields)
 
 

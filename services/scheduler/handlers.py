@@ -209,11 +209,11 @@ async def commit_changes(
     changed = {c.registration_id for c in book.changes} | set(always)
     for registration_id in changed - set(stored):
         await tx.save_placement(book.placements[registration_id], now)
-    sessions = await tx.sessions()
     for change in book.changes:
         contact = (known or {}).get(change.registration_id)
+        session = await tx.session(change.session_id)
         await _enqueue(
-            tx, change, sessions, now, contact or await tx.contact(change.registration_id)
+            tx, change, session, now, contact or await tx.contact(change.registration_id)
         )
     book.changes.clear()
 
@@ -221,7 +221,7 @@ async def commit_changes(
 async def _enqueue(
     tx: ProgrammeTx,
     change: Change,
-    sessions: dict[str, StoredSession],
+    session: StoredSession | None,
     now: datetime,
     contact: Contact,
 ) -> None:
@@ -229,7 +229,7 @@ async def _enqueue(
     event = announce.placement_event(
         change,
         programme_id=tx.programme_id,
-        session=sessions.get(change.session_id or ""),
+        session=session,
         attendee=attendee,
         correlation_id=correlation_id,
         now=now,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,11 +14,12 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.scheduler.book_cache import BookCache
+from services.scheduler.deferred import DeferredWrites, Write
 from services.scheduler.domain import Book, Placement, Request, WaitlistPolicy
 from services.scheduler.tables import inbox, outbox, programme_versions, registrations, sessions
-from services.scheduler.views import slot_of
+from services.scheduler.views import frozen, slot_of
 from shared.catalogue import Session
-from shared.contracts import Event, Registrant
+from shared.contracts import TRUSTED, Event, Registrant, SessionSnapshot
 from shared.db import insert_if_absent, statement_slices
 
 
@@ -43,6 +43,11 @@ class StoredSession:
         """True once staff cancelled it."""
         return self.status == "cancelled"
 
+    @functools.cached_property
+    def snapshot(self) -> SessionSnapshot:
+        """The session as events carry it, built once (every seat event of the session has it)."""
+        return self.session.snapshot()
+
 
 class ProgrammeTx:
     """Reads and writes of one programme; every write commits with the others or not at all."""
@@ -56,18 +61,15 @@ class ProgrammeTx:
         self.book: Book | None = None
         self.book_reusable = True
         self._sessions: dict[str, StoredSession] | None = None
-        self._deferred: list[tuple[Any, dict[str, Any]]] = []
+        self._deferred = DeferredWrites()
         """Placement and outbox writes, run together (`flush`) before a read needs them."""
 
-    def _defer(self, statement: Any, row: dict[str, Any]) -> None:
-        self._deferred.append((statement, row))
+    def _defer(self, statement: Write, row: dict[str, Any]) -> None:
+        self._deferred.add(statement, row)
 
     async def flush(self) -> None:
-        """Run the deferred writes in order, consecutive ones of a statement as one executemany."""
-        deferred, self._deferred = self._deferred, []
-        for _, group in itertools.groupby(deferred, key=lambda item: id(item[0])):
-            rows = list(group)
-            await self.conn.execute(rows[0][0], [row for _, row in rows])
+        """Run the deferred writes: per table in order, each run of a statement as one executemany."""
+        await self._deferred.flush(self.conn)
 
     async def _current_version(self) -> int:
         if self.version is None:
@@ -110,6 +112,11 @@ class ProgrammeTx:
             }
         return dict(self._sessions)
 
+    async def session(self, session_id: str | None) -> StoredSession | None:
+        """One stored session (None for none or an unknown id), without copying them all."""
+        stored = self._sessions if self._sessions is not None else await self.sessions()
+        return None if session_id is None else stored.get(session_id)
+
     async def save_session(self, stored: StoredSession, now: datetime) -> None:
         """Insert or replace a session."""
         await self._wrote(book_stays_valid=False)
@@ -144,8 +151,12 @@ class ProgrammeTx:
             slot_of(s.session, cancelled=s.cancelled) for s in (await self.sessions()).values()
         ]
         query = select(registrations).where(registrations.c.programme_id == self.programme_id)
-        rows = (await self.conn.execute(query)).mappings().all()
-        return Book.of(slots, (_placement(row) for row in rows), policy)
+        # in chunks: all rows at once held ~1.4 KB per placement on top of the book being built
+        rows = await self.conn.stream(query.execution_options(yield_per=_ROWS_PER_FETCH))
+        placements = [
+            _placement(row) async for part in rows.mappings().partitions() for row in part
+        ]
+        return Book.of(slots, placements, policy)
 
     async def add_placement(
         self, placement: Placement, registrant: Registrant, correlation_id: str, now: datetime
@@ -176,7 +187,9 @@ class ProgrammeTx:
         )
         registrant_json, correlation_id = (await self.conn.execute(query)).one()
         registrant = (
-            None if registrant_json is None else Registrant.model_validate_json(registrant_json)
+            None
+            if registrant_json is None
+            else Registrant.model_validate_json(registrant_json, context=TRUSTED)  # our own row
         )
         return registrant, str(correlation_id)
 
@@ -216,8 +229,13 @@ class ProgrammeTx:
         rows = [{"consumer": consumer, "event_id": e, "processed_at": now} for e in event_ids]
         fresh: set[UUID] = set()
         for part in statement_slices(rows):
-            fresh.update(UUID(str(e)) for e in (await self.conn.execute(statement, part)).scalars())
+            fresh.update(map(_uuid, (await self.conn.execute(statement, part)).scalars()))
         return fresh
+
+
+def _uuid(value: Any) -> UUID:
+    """A driver's UUID as the standard library's (asyncpg has its own type)."""
+    return value if type(value) is UUID else UUID(str(value))
 
 
 @functools.lru_cache(maxsize=4)
@@ -225,6 +243,8 @@ def _record_inbox(dialect: str) -> Any:
     statement: Any = insert_if_absent(dialect, inbox)
     return statement.returning(inbox.c.event_id)
 
+
+_ROWS_PER_FETCH = 1000
 
 # Built once: executing a prepared statement with parameters skips building and caching a new one.
 _INSERT_PLACEMENT = insert(registrations)
@@ -262,9 +282,7 @@ def _placement(row: Any) -> Placement:
         arrival=row["arrival"],
         request=Request(
             preferences=tuple(request["preferences"]),
-            unavailable_dates=frozenset(
-                date.fromisoformat(d) for d in request["unavailable_dates"]
-            ),
+            unavailable_dates=frozen(date.fromisoformat(d) for d in request["unavailable_dates"]),
             language=request["language"],
             municipality=request["municipality"],
         ),
@@ -274,6 +292,6 @@ def _placement(row: Any) -> Placement:
         reason=row["reason"],
         revision=row["revision"],
         expires_at=row["expires_at"],
-        declined=frozenset(json.loads(row["declined_json"])),
+        declined=frozen(json.loads(row["declined_json"])),
         held_since=row["held_since"],
     )

@@ -6,11 +6,15 @@ Serialisation:
 - PostgreSQL: every transaction first takes `pg_advisory_xact_lock` on the programme id, released
   at commit or rollback. A decision reads the seats of all sessions of a programme, so one lock per
   programme is the right grain; it matters during rebalances and with several replicas.
+- In one process, a programme's transactions also take turns on an asyncio lock, so the next one
+  starts only after the last one put the programme's book back in the cache (`book_cache.py`).
 The events announcing a change are written to the outbox in the same transaction (`outbox.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +35,8 @@ class SchedulerStore:
         self.engine: AsyncEngine = create_engine(url)
         self.dialect = self.engine.dialect.name
         self.books = BookCache()
+        self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        """A lock per programme in use (gone with its last user)."""
         if self.dialect == "sqlite":
             _begin_immediate(self.engine)
 
@@ -48,12 +54,24 @@ class SchedulerStore:
     @asynccontextmanager
     async def transaction(self, programme_id: str) -> AsyncIterator[ProgrammeTx]:
         """A serialised unit of work on one programme; commits on success, rolls back on error."""
-        async with self.engine.begin() as conn:
-            await self._lock(conn, f"scheduler:{programme_id}")
-            tx = ProgrammeTx(conn, programme_id, self.books)
-            yield tx
-            await tx.flush()  # the deferred writes, before the commit
-        tx.keep_book()  # only reached once the commit succeeded
+        async with self._turn(programme_id):
+            async with self.engine.begin() as conn:
+                await self._lock(conn, f"scheduler:{programme_id}")
+                tx = ProgrammeTx(conn, programme_id, self.books)
+                yield tx
+                await tx.flush()  # the deferred writes, before the commit
+            tx.keep_book()  # only reached once the commit succeeded
+
+    @asynccontextmanager
+    async def _turn(self, programme_id: str) -> AsyncIterator[None]:
+        """Let this process's transactions on a programme run one after the other."""
+        # the turn ends after the book is back in the cache: a transaction that only waited for
+        # the database lock (the tick's, during a batch) found it checked out and read it again
+        turn = self._turns.get(programme_id)
+        if turn is None:
+            turn = self._turns[programme_id] = asyncio.Lock()
+        async with turn:
+            yield
 
     @asynccontextmanager
     async def relay_lease(self) -> AsyncIterator[bool]:

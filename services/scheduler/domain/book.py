@@ -7,6 +7,7 @@ placements and turn `book.changes` into events. Every change raises the placemen
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -92,6 +93,14 @@ class Book:
         default_factory=dict, init=False, repr=False, compare=False
     )
     """Per language, the sessions open without preferences in the order they are tried."""
+    _full_before: dict[str, tuple[int, int]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """Per language, (seats vacated so far, n): the first n sessions of its order had no room."""
+    _with_room: tuple[int, tuple[str, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """(seat moves so far, the sessions that then had room): a waitlisting moves no seat."""
 
     def __post_init__(self) -> None:
         self._index = _Index.of(self.placements.values())
@@ -100,6 +109,8 @@ class Book:
         """Add or change a session (staff edits go through here, so the order stays right)."""
         self.slots[slot.session_id] = slot
         self._default_order.clear()
+        self._full_before.clear()
+        self._with_room = None
 
     def add(self, placement: Placement) -> None:
         """Take in a new registration's placement (its arrival comes from `next_arrival`)."""
@@ -192,10 +203,31 @@ class Book:
         if order is None:
             eligible = filter(open_to_anyone, self.slots.values())
             order = self._default_order[language] = sorted(eligible, key=default_order(language))
-        held = self._index.held
-        for slot in order:
-            if not slot.cancelled and len(held.get(slot.session_id, ())) < slot.capacity:
+        for slot in itertools.islice(order, self._skip_full(language, order), None):
+            if self._has_room(slot):
                 yield self.offer(slot)
+
+    def _skip_full(self, language: str, order: list[Slot]) -> int:
+        """How many sessions at the head of `order` have no room."""
+        # a full session stays full until a seat is given up: until then, start where we stopped
+        vacated, skipped = self._full_before.get(language, (-1, 0))
+        if vacated != self._index.vacated:
+            skipped = 0
+        while skipped < len(order) and not self._has_room(order[skipped]):
+            skipped += 1
+        self._full_before[language] = (self._index.vacated, skipped)
+        return skipped
+
+    def _has_room(self, slot: Slot) -> bool:
+        return not slot.cancelled and len(self._index.held.get(slot.session_id, ())) < slot.capacity
+
+    def sessions_with_room(self) -> tuple[str, ...]:
+        """The running sessions with a seat nobody holds, by id (recounted after seats moved)."""
+        moves = self._index.seat_moves
+        if self._with_room is None or self._with_room[0] != moves:
+            room = tuple(sid for sid in sorted(self.slots) if self._has_room(self.slots[sid]))
+            self._with_room = (moves, room)
+        return self._with_room[1]
 
     def next_arrival(self) -> int:
         """The arrival number of the next new registration."""
@@ -284,6 +316,10 @@ class _Index:
     moved_from: int = 0
     """The first waitlist place that may have moved since positions were last announced."""
     left_waitlist: set[UUID] = field(default_factory=set)
+    seat_moves: int = 0
+    """How many times a seat (or offer) was taken or given up."""
+    vacated: int = 0
+    """How many times one was given up: only then can a full session have room again."""
 
     @classmethod
     def of(cls, placements: Iterable[Placement]) -> _Index:
@@ -302,6 +338,7 @@ class _Index:
         if placement.status in HELD and placement.session_id is not None:
             self.held.setdefault(placement.session_id, {})[rid] = placement.request.municipality
             self.stamp[placement.session_id] = self.stamp.get(placement.session_id, 0) + 1
+            self.seat_moves += 1
         elif placement.status == "waitlisted":
             key = (placement.arrival, rid)
             at = bisect.bisect_left(self.waiting, key)
@@ -316,6 +353,7 @@ class _Index:
         if placement.status in HELD and placement.session_id is not None:
             self.held.get(placement.session_id, {}).pop(rid, None)
             self.stamp[placement.session_id] = self.stamp.get(placement.session_id, 0) + 1
+            self.seat_moves, self.vacated = self.seat_moves + 1, self.vacated + 1
         elif placement.status == "waitlisted" and rid in self.waiting_ids:
             at = bisect.bisect_left(self.waiting, (placement.arrival, rid))
             del self.waiting[at]

@@ -102,7 +102,7 @@ def tick(book: Book, now: datetime) -> None:
 
 def offer_all_free_seats(book: Book, now: datetime) -> None:
     """Offer the free seats of every session (after anyone joined the waitlist or left a seat)."""
-    for session_id in sorted(book.slots):
+    for session_id in book.sessions_with_room():  # a full session has nothing to offer
         offer_free_seats(book, session_id, now)
 
 

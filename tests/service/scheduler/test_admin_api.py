@@ -84,6 +84,18 @@ async def test_reschedule_tells_every_assignee_what_changed(
     assert (published.revision, published.session.session_id) == (2, "s2")
 
 
+async def test_a_seat_taken_after_a_reschedule_carries_the_new_time(
+    small: Scheduler, client: httpx.AsyncClient
+) -> None:
+    await small.submit(registration("s2", n=1))  # the session as first stored is in use
+    body = {"dates": ["2027-06-22"], "start": "11:00", "end": "17:00"}
+    answer = await client.patch("/admin/programmes/small/sessions/s2", json=body, headers=AUTH)
+    assert answer.status_code == 200, answer.text
+    later = await small.submit(registration("s2", n=2))
+    assert isinstance(later, SeatAssignedV1)
+    assert later.session.days[0].starts_at == datetime(2027, 6, 22, 9, 0, tzinfo=UTC)
+
+
 async def test_relocation_is_a_venue_change(small: Scheduler, client: httpx.AsyncClient) -> None:
     await small.submit(registration("s1", n=1))
     venue = {"name": "Palata Srbija", "city": "Belgrade", "room": "Sala 2"}
