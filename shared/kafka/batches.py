@@ -35,19 +35,12 @@ async def raw_bodies(message: StreamMessage[Any]) -> Any:
 def batch_subscriber_options(
     group_id: str, *, max_records: int = 200, wait_ms: int = 20
 ) -> dict[str, Any]:
-    """Subscriber options for a batch handler: up to `max_records`, waiting at most `wait_ms`.
-
-    The broker, too, holds a fetch for up to `wait_ms` until a batch's worth has come in: under
-    a steady stream a batch gathers what arrived meanwhile instead of one record or two, and each
-    batch's fixed costs (a transaction, an offset commit) are shared by more records.
-    """
+    """Subscriber options for a batch handler: up to `max_records`, waiting at most `wait_ms`."""
     return {
         **subscriber_options(group_id),
         "batch": True,
         "max_records": max_records,
         "batch_timeout_ms": wait_ms,
-        "fetch_max_wait_ms": wait_ms,
-        "fetch_min_bytes": FULL_FETCH_BYTES,
         "decoder": raw_bodies,
     }
 
