@@ -58,9 +58,9 @@ class NotifierSettings(ServiceSettings):
     retry_max_delay: float = Field(default=3600.0, gt=0, description="Cap of the backoff, seconds.")
     dispatch_poll_interval: float = Field(default=1.0, gt=0, description="Seconds between polls.")
     dispatch_lease: float = Field(default=300.0, gt=0, description="Seconds a claim hides a row.")
-    dispatch_concurrency: int = Field(default=4, ge=1, description="Deliveries in flight at once.")
+    dispatch_concurrency: int = Field(default=8, ge=1, description="Deliveries in flight at once.")
     dispatch_batch: int = Field(default=16, ge=1, description="Most rows claimed and in hand.")
-    smtp_pool_size: int = Field(default=4, ge=1, description="SMTP connections kept open.")
+    smtp_pool_size: int = Field(default=8, ge=1, description="SMTP connections kept open.")
 
     def sender(self) -> Address:
         """The From address."""
