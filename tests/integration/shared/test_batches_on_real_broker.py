@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -33,18 +34,29 @@ class Ping(BaseModel):
     n: int
 
 
+@asynccontextmanager
+async def fresh_topic(
+    bootstrap: str, prefix: str
+) -> AsyncIterator[tuple[str, str, AIOKafkaProducer]]:
+    """A new topic of 2 partitions with its dead-letter topic, a new group id, and a producer."""
+    topic, group = f"{prefix}-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(bootstrap, (TopicSpec(topic, 2), TopicSpec(dead_letter(topic), 1)))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        yield topic, group, producer
+    finally:
+        await producer.stop()  # sends what is still pending first
+
+
 async def test_a_batch_with_poison_and_a_failing_record_handles_every_other_record_once(
     kafka_bootstrap: str,
 ) -> None:
-    topic, group = f"it-batch-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(kafka_bootstrap, (TopicSpec(topic, 2), TopicSpec(dead_letter(topic), 1)))
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    for n in range(40):
-        await producer.send(topic, f'{{"n": {n}}}'.encode(), key=str(n).encode())
-    await producer.send(topic, b"\x00poison", key=b"p")
-    await producer.send_and_wait(topic, f'{{"n": {BAD}}}'.encode(), key=b"bad")
-    await producer.stop()
+    async with fresh_topic(kafka_bootstrap, "it-batch") as (topic, group, producer):
+        for n in range(40):
+            await producer.send(topic, f'{{"n": {n}}}'.encode(), key=str(n).encode())
+        await producer.send(topic, b"\x00poison", key=b"p")
+        await producer.send_and_wait(topic, f'{{"n": {BAD}}}'.encode(), key=b"bad")
 
     handled: list[int] = []  # only what a handler "committed"
     batches: list[int] = []
@@ -91,17 +103,12 @@ async def test_a_batch_with_poison_and_a_failing_record_handles_every_other_reco
 async def test_only_the_named_event_types_are_decoded_and_the_rest_passed_over(
     kafka_bootstrap: str,
 ) -> None:
-    topic, group = f"it-only-{uuid.uuid4().hex[:8]}", f"g-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(kafka_bootstrap, (TopicSpec(topic, 2), TopicSpec(dead_letter(topic), 1)))
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
-    await producer.start()
-    for n in range(30):
-        kind = (b"ping", b"other", None)[n % 3]
-        body = b"\x00not json" if kind == b"other" else f'{{"n": {n}}}'.encode()
-        headers = [("event_type", kind)] if kind else []
-        await producer.send(topic, body, key=str(n).encode(), headers=headers)
-    await producer.flush()
-    await producer.stop()
+    async with fresh_topic(kafka_bootstrap, "it-only") as (topic, group, producer):
+        for n in range(30):
+            kind = (b"ping", b"other", None)[n % 3]
+            body = b"\x00not json" if kind == b"other" else f'{{"n": {n}}}'.encode()
+            headers = [("event_type", kind)] if kind else []
+            await producer.send(topic, body, key=str(n).encode(), headers=headers)
 
     handled: list[int] = []
     all_handled = asyncio.Event()
