@@ -60,6 +60,9 @@ class WirePolicy(Compat32):
         return super().fold_binary(name, value)  # type: ignore[arg-type]
 
 
+LINE_ENDS = re.compile(r"\r\n|\r|\n")  # what the generator splits payloads on (its NLCRE)
+
+
 class WireGenerator(BytesGenerator):
     """BytesGenerator, writing a payload with its line ends turned in one call, not line by line.
 
@@ -72,7 +75,6 @@ class WireGenerator(BytesGenerator):
             self.write(LINE_ENDS.sub(self._NL, lines))  # type: ignore[attr-defined]
 
 
-LINE_ENDS = re.compile(r"\r\n|\r|\n")  # what the generator splits payloads on
 # Every line ends in CRLF as SMTP wants it; no ">From " mangling of body lines; headers fold
 # at 76, so that an encoded word after the leading space stays within RFC 2047's 75 characters.
 MAX_LINE = 76
@@ -133,7 +135,7 @@ def mailbox(display_name: str, addr_spec: str, field: str = "To") -> str:
         return one_word  # what the Header below gives when it fits on one line (a test holds it)
     header = Header(name, UTF8_WORDS, header_name=field)
     header.append(f"<{addr_spec}>", "us-ascii")
-    return Encoded(header.encode(linesep=WIRE.linesep, maxlinelen=MAX_LINE))
+    return wire_form(header)
 
 
 @functools.lru_cache(maxsize=4096)  # a session's subject is the same for all its attendees
@@ -143,6 +145,11 @@ def unstructured(value: str, field: str = "Subject") -> str:
     if text.isascii() and "=?" not in text:
         return text
     header = Header(text, UTF8_WORDS, header_name=field)
+    return wire_form(header)
+
+
+def wire_form(header: Header) -> Encoded:
+    """The header's value folded and encoded as the wire policy would write it."""
     return Encoded(header.encode(linesep=WIRE.linesep, maxlinelen=MAX_LINE))
 
 

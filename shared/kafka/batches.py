@@ -45,11 +45,6 @@ def batch_subscriber_options(
     }
 
 
-FULL_FETCH_BYTES = (
-    256 * 1024
-)  # past this the broker answers at once: a busy stream waits not at all
-
-
 async def consume_batch(
     records: Sequence[Record],
     adapter: TypeAdapter[T],
@@ -68,7 +63,7 @@ async def consume_batch(
     delivery = delivery_in_charge()
     valid: list[tuple[Record, T]] = []
     for record in records:
-        if only is not None and _event_type(record) not in (None, *only):
+        if only is not None and _header(record, "event_type") not in (None, *only):
             continue
         try:
             valid.append((record, adapter.validate_json(record.value or b"", context=TRUSTED)))
@@ -81,17 +76,11 @@ async def consume_batch(
     except Exception as error:
         log.warning("batch.fallback", size=len(valid), error=type(error).__name__)
         for record, event in valid:
-            with correlated(_correlation_id(record)):
+            with correlated(_header(record, "correlation_id") or None):
                 await delivery.run(functools.partial(handle_one, event), record)
 
 
-def _event_type(record: Record) -> str | None:
-    for name, value in record.headers or ():
-        if name == "event_type":
-            return bytes(value).decode(errors="replace")
-    return None
-
-
-def _correlation_id(record: Record) -> str | None:
-    value = dict(record.headers or ()).get("correlation_id")
-    return value.decode(errors="replace") if value else None
+def _header(record: Record, name: str) -> str | None:
+    """A header of the record as text, or None without it."""
+    value = dict(record.headers or ()).get(name)
+    return bytes(value).decode(errors="replace") if value is not None else None
