@@ -11,6 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from shared.sqlite_inline import connect_inline
+
 T = TypeVar("T")
 MOST_ROWS_PER_STATEMENT = 256
 
@@ -37,7 +39,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     """Create an async engine; SQLite gets WAL, a busy timeout and foreign keys."""
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_pre_ping=True, **options)
-    engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+    engine = create_async_engine(url, connect_args={"async_creator_fn": connect_inline}, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -45,7 +47,7 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA busy_timeout=0")  # lock waits are asynchronous: sqlite_inline
         cursor.close()
 
     return engine
