@@ -1,7 +1,8 @@
 """The dispatcher: delivers due notifications from the durable outbox, several at a time.
 
-Many dispatchers may run side by side on PostgreSQL: `claim_due` takes rows with
-`FOR UPDATE SKIP LOCKED` and pushes them out by a lease, so each row is worked by one of them.
+Many dispatchers may run side by side: `claim_due` takes rows with `FOR UPDATE SKIP LOCKED` on
+PostgreSQL, in one write-locked UPDATE ... RETURNING on SQLite, and pushes them out by a lease,
+so each row is worked by one of them.
 Inside one dispatcher up to `concurrency` deliveries are in flight, so one slow SMTP answer does
 not hold the others; a claimed row whose lease is running out is left for the next claim rather
 than sent late. The only duplicate window left: a crash after the provider accepted a message and

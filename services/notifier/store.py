@@ -34,6 +34,15 @@ LEASE_ROWS = (
     .where(OUTBOX.c.notification_key.in_(bindparam("keys_", expanding=True)))
     .values(next_attempt_at=bindparam("until_"))
 )
+# SQLite, where processes share one file: one statement takes the write lock before it reads,
+# so two dispatchers never read the same due rows (a read-then-write transaction would fail
+# with SQLITE_BUSY_SNAPSHOT when another claim commits in between). Rows come back leased.
+CLAIM_ROWS = (
+    update(OUTBOX)
+    .where(OUTBOX.c.notification_key.in_(DUE_ROWS.with_only_columns(OUTBOX.c.notification_key)))
+    .values(next_attempt_at=bindparam("until_"))
+    .returning(*OUTBOX.c)
+)
 
 
 def _delivery(row: NotificationRow | Row[Any]) -> Delivery:
@@ -53,7 +62,8 @@ class SqlNotificationStore(EntriesAndConsents):
         self.engine: AsyncEngine = create_engine(url)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer: queue this process's writers here instead of in its busy-wait.
-        self._serial = asyncio.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        self._single_writer = self.engine.dialect.name == "sqlite"
+        self._serial = asyncio.Lock() if self._single_writer else nullcontext()
 
     async def create_tables(self) -> None:
         """Create the tables that do not exist yet."""
@@ -101,6 +111,10 @@ class SqlNotificationStore(EntriesAndConsents):
     async def claim_due(self, now: datetime, *, limit: int, lease: timedelta) -> list[Delivery]:
         """Take due pending rows (SKIP LOCKED on PostgreSQL) and push them out by `lease`."""
         async with self._writing() as session:
+            if self._single_writer:
+                params = {"now_": now, "limit_": limit, "until_": now + lease}
+                rows = (await session.execute(CLAIM_ROWS, params)).all()
+                return [_delivery(row) for row in rows]
             rows = (await session.execute(DUE_ROWS, {"now_": now, "limit_": limit})).all()
             if rows:  # a dispatcher that dies mid-send leaves them due again after the lease
                 keys = [row.notification_key for row in rows]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -312,3 +315,37 @@ async def test_settled_waits_for_what_was_queued_not_for_what_comes_later(
     await later
     await group.settled()
     assert {(await store.get(key)).status for key in keys} == {"sent"}  # type: ignore[union-attr]
+
+
+def _claim_until_empty(url: str, start: float) -> list[str]:
+    """In a process of its own: claim small batches from the shared store until none is due."""
+
+    async def claim_all() -> list[str]:
+        store = SqlNotificationStore(url)
+        keys: list[str] = []
+        await asyncio.sleep(max(0.0, start - time.time()))  # both processes begin together
+        try:
+            while claimed := await store.claim_due(NOW, limit=2, lease=timedelta(hours=1)):
+                keys += [delivery.notice.key for delivery in claimed]
+                await asyncio.sleep(0.005)  # as a send would: the other process claims meanwhile
+        finally:
+            await store.dispose()
+        return keys
+
+    return asyncio.run(claim_all())
+
+
+async def test_dispatchers_in_two_processes_on_one_sqlite_file_never_claim_the_same_row(
+    store: SqlNotificationStore, tmp_path: Path
+) -> None:
+    queued = {(await queue_invite(store)).key for _ in range(300)}
+    url = f"sqlite+aiosqlite:///{tmp_path / 'notifier.sqlite3'}"
+    start = time.time() + 3  # after both have imported and opened the file
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        loop = asyncio.get_running_loop()
+        runs = [loop.run_in_executor(pool, _claim_until_empty, url, start) for _ in range(2)]
+        first, second = await asyncio.gather(*runs)
+    assert first  # both took part
+    assert second
+    assert len(first) + len(second) == len(queued)
+    assert set(first) | set(second) == queued
