@@ -31,6 +31,8 @@ def redact_phones(text: str) -> str:
     """Replace valid phone numbers (libphonenumber, default region Serbia); dates, IPs, ids stay."""
     if sum(map(str.isdigit, text)) < MIN_PHONE_DIGITS:
         return text  # cheap pre-check: most log values hold no phone number
+    if IDENTIFIER.fullmatch(text):
+        return text  # a lone id or time, the commonest value with digits: nothing to search
     masked = IDENTIFIER.sub(_blank, text)  # ids and times are not searched: keys are full of them
     if not PHONE_LIKE.search(masked):
         return text
