@@ -20,7 +20,7 @@ from benchmarks.reminders.__main__ import rows as reminder_rows
 from benchmarks.reminders.data import Profile
 from benchmarks.reminders.measure import run as run_reminders
 from benchmarks.sink import TimingSink
-from benchmarks.stats import cpu_seconds, percentile, rss_mib, table
+from benchmarks.stats import cpu_seconds, percentile, rss_mib, stage_latencies, table
 from deploy.kafka.launcher import LocalKafka
 from deploy.local.stack import SERVICES, LocalStack, StackSettings
 from deploy.ports import free_port
@@ -139,7 +139,7 @@ async def throughput_and_latency(
     finished = max(sink.accepted_at.get(e, math.nan) for e in emails)
     ours = len(emails) / (finished - started)
     decided = max(tail.decided_at.values()) - started
-    latencies = await latency_run(stack, sink, args)
+    latencies, stage_rows = await latency_run(stack, sink, args)
     rows: Rows = [
         ("registrations (throughput run)", f"{len(emails)} accepted, {submitted.retries} retried"),
         ("  stage: API accepted (POST -> 202)", f"{len(emails) / (accepted_at - started):.0f}/s"),
@@ -152,6 +152,7 @@ async def throughput_and_latency(
         ),
         (f"latency at {args.rate:.0f}/s: p95", ms(percentile(latencies, 95))),
         (f"latency at {args.rate:.0f}/s: p99", ms(percentile(latencies, 99))),
+        *stage_rows,
     ]
     return rows, ours
 
@@ -164,13 +165,40 @@ async def warm_up(stack: LocalStack, sink: TimingSink, count: int) -> None:
     await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=900)
 
 
-async def latency_run(stack: LocalStack, sink: TimingSink, args: argparse.Namespace) -> list[float]:
-    """POST at a fixed rate; each latency runs from the POST to the SMTP sink accepting the invite."""
+async def latency_run(
+    stack: LocalStack, sink: TimingSink, args: argparse.Namespace
+) -> tuple[list[float], Rows]:
+    """POST at a fixed rate; each latency runs from the POST to the SMTP sink accepting the invite.
+
+    Also where it went: POST to 202, 202 to the decision on placements.v1, decision to invite.
+    """
     bodies = [registrant("paced", i) for i in range(int(args.rate * args.seconds))]
-    submitted = await drive(stack.api_url, bodies, rate=args.rate, workers=WORKERS * 4)
-    emails = list(submitted.posted_at)
-    await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=600)
-    return [sink.accepted_at[e] - submitted.posted_at[e] for e in emails if e in sink.accepted_at]
+    tail = DecisionTail(stack.env["KAFKA_BOOTSTRAP_SERVERS"])
+    await tail.start()
+    try:
+        submitted = await drive(stack.api_url, bodies, rate=args.rate, workers=WORKERS * 4)
+        emails = list(submitted.posted_at)
+        await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=600)
+    finally:
+        await tail.stop()
+    stages = stage_latencies(
+        submitted.posted_at,
+        submitted.accepted_at,
+        submitted.registration_ids,
+        tail.decided_at,
+        {e: sink.accepted_at[e] for e in emails if e in sink.accepted_at},
+    )
+    rows = [
+        (
+            f"latency at {args.rate:.0f}/s by stage: {stage}, p50 / p99",
+            f"{ms(percentile(values, 50))} / {ms(percentile(values, 99))}",
+        )
+        for stage, values in stages.items()
+    ]
+    latencies = [
+        sink.accepted_at[e] - submitted.posted_at[e] for e in emails if e in sink.accepted_at
+    ]
+    return latencies, rows
 
 
 async def ceiling_rows(stack: LocalStack, sink: TimingSink, count: int, ours: float) -> Rows:

@@ -31,6 +31,8 @@ class Submitted:
     """When each registration was posted, and what the API answered on the way."""
 
     posted_at: dict[str, float] = field(default_factory=dict)  # email -> perf_counter
+    accepted_at: dict[str, float] = field(default_factory=dict)  # email -> when the 202 came
+    registration_ids: dict[str, str] = field(default_factory=dict)  # email -> the id it answered
     retries: int = 0
     failures: int = 0
 
@@ -41,9 +43,11 @@ async def post_one(client: aiohttp.ClientSession, body: dict[str, Any], out: Sub
     while time.perf_counter() - started < 60:
         try:
             async with client.post("/registrations", json=body) as response:
-                await response.read()
+                answer = await response.read()
                 if response.status == 202:
-                    out.posted_at[body["email"]] = started
+                    email = body["email"]
+                    out.posted_at[email], out.accepted_at[email] = started, time.perf_counter()
+                    out.registration_ids[email] = json.loads(answer)["registration_id"]
                     return
         except (aiohttp.ClientError, TimeoutError):
             pass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 
@@ -15,6 +15,36 @@ def percentile(values: Sequence[float], p: float) -> float:
     ordered = sorted(values)
     rank = max(1, math.ceil(p / 100 * len(ordered)))
     return ordered[rank - 1]
+
+
+def stage_latencies(
+    posted_at: Mapping[str, float],
+    accepted_at: Mapping[str, float],
+    registration_ids: Mapping[str, str],
+    decided_at: Mapping[str, float],
+    invited_at: Mapping[str, float],
+) -> dict[str, list[float]]:
+    """Per registrant (by email): POST to 202, 202 to decided, decided to invite accepted.
+
+    A registrant missing a reading is left out of the stages that need it.
+    """
+    stages: dict[str, list[float]] = {
+        "POST -> 202": [],
+        "202 -> decided": [],
+        "decided -> invite": [],
+    }
+    for email, posted in posted_at.items():
+        accepted = accepted_at.get(email, math.nan)
+        decided = decided_at.get(registration_ids.get(email, ""), math.nan)
+        invited = invited_at.get(email, math.nan)
+        for stage, start, end in (
+            ("POST -> 202", posted, accepted),
+            ("202 -> decided", accepted, decided),
+            ("decided -> invite", decided, invited),
+        ):
+            if not math.isnan(end - start):
+                stages[stage].append(end - start)
+    return stages
 
 
 def rss_mib(pid: int) -> tuple[float, float]:
