@@ -36,7 +36,7 @@ def statement_slices(
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """Create an async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """Create an async engine; SQLite gets WAL, foreign keys and calls inline (sqlite_inline)."""
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_pre_ping=True, **options)
     engine = create_async_engine(url, connect_args={"async_creator_fn": connect_inline}, **options)
