@@ -181,12 +181,13 @@ async def latency_run(
         await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=600)
     finally:
         await tail.stop()
+    invited = {e: sink.accepted_at[e] for e in emails if e in sink.accepted_at}
     stages = stage_latencies(
         submitted.posted_at,
         submitted.accepted_at,
         submitted.registration_ids,
         tail.decided_at,
-        {e: sink.accepted_at[e] for e in emails if e in sink.accepted_at},
+        invited,
     )
     rows = [
         (
@@ -195,10 +196,7 @@ async def latency_run(
         )
         for stage, values in stages.items()
     ]
-    latencies = [
-        sink.accepted_at[e] - submitted.posted_at[e] for e in emails if e in sink.accepted_at
-    ]
-    return latencies, rows
+    return [at - submitted.posted_at[e] for e, at in invited.items()], rows
 
 
 async def ceiling_rows(stack: LocalStack, sink: TimingSink, count: int, ours: float) -> Rows:

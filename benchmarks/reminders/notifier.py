@@ -128,7 +128,7 @@ def pending_count(db: Path) -> int:
 
 
 def claim_plan(db: Path) -> str:
-    """SQLite's plan for the dispatcher's claim (the query `SqlNotificationStore.claim_due` runs)."""
+    """SQLite's plan for the claim's search for due rows (the subquery of `CLAIM_ROWS`)."""
     compiled = DUE_ROWS.compile(dialect=sqlite.dialect())
     params = {**compiled.params, "now_": str(datetime.now(UTC).replace(tzinfo=None)), "limit_": 20}
     values = [params[name] for name in compiled.positiontup or ()]
