@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import sys
@@ -12,6 +11,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+import uvloop
 
 from benchmarks.catalogue import TRAINER, write_catalogue
 from benchmarks.ceiling import run_ceiling
@@ -293,7 +294,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         root = args.data_dir or Path(scratch)
         started = time.perf_counter()
-        rows = asyncio.run(main_async(args, root))
+        rows = uvloop.run(main_async(args, root))  # the loop the services run on
     print(table(rows))
     print(f"\n(total benchmark time {time.perf_counter() - started:.0f} s; {machine()})")
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
 import sys
 import tempfile
 from contextlib import ExitStack
 from pathlib import Path
+
+import uvloop
 
 from benchmarks.reminders.data import NO_QUIET, SEATS, Profile
 from benchmarks.reminders.measure import Result, run
@@ -127,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         bootstrap = (
             args.bootstrap or stack.enter_context(LocalKafka(root / "kafka")).bootstrap_servers
         )
-        result = asyncio.run(
+        result = uvloop.run(  # the loop the notifier runs on
             run(profile, bootstrap=bootstrap, data_dir=root, sink=sink, reuse=args.reuse_store)
         )
     print(table(rows(result)))
