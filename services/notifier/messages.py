@@ -81,6 +81,7 @@ MAX_LINE = 76
 WIRE = WirePolicy(linesep="\r\n", mangle_from_=False, max_line_length=MAX_LINE)
 # CR, LF and other control characters never reach a header: no header injection.
 CONTROLS = re.compile(r"[\x00-\x1f\x7f]+")
+BOUNDARY_DIGITS = 8
 
 
 @dataclass(frozen=True)
@@ -193,7 +194,8 @@ def _with_calendar(
 def _multipart(subtype: str, parts: list[Message], mail_id: str) -> MIMEMultipart:
     # "=_" never occurs in quoted-printable or base64 text (RFC 2045 5.1), and every part here
     # is one of those: the boundary cannot collide, so the generator need not search for one.
-    boundary = f"=_{subtype}_{mail_id.strip('<>').partition('@')[0]}"
+    # Eight digits of the mail's own id keep the Content-Type header on one line (no folding).
+    boundary = f"=_{subtype}_{mail_id[1:BOUNDARY_DIGITS + 1]}"
     return MIMEMultipart(subtype, boundary=boundary, _subparts=parts)
 
 

@@ -341,6 +341,18 @@ def test_golden_parse_of_an_invite_to_a_cyrillic_name(
     assert leaves["application/ics"].get_payload(decode=True) == calendar
 
 
+def test_each_multipart_header_is_one_line_with_its_own_boundary(
+    make_event: MakeEvent, now: datetime, identity: MailIdentity
+) -> None:
+    notice = notice_of(make_event())
+    data = compose_email(notice, identity=identity, links=LINKS.links_for(notice), now=now).data
+    headers = re.findall(rb"^Content-Type: multipart/(\w+); boundary=\"([^\"]+)\"\r\n", data, re.M)
+    assert [subtype for subtype, _ in headers] == [b"mixed", b"alternative"]
+    boundaries = {boundary for _, boundary in headers}
+    assert len(boundaries) == 2
+    assert all(data.count(b"\r\n--" + b + b"--\r\n") == 1 for b in boundaries)
+
+
 def test_the_wire_is_seven_bit_crlf_with_short_lines_and_short_encoded_words(
     compose: Callable[..., EmailMessage],
     make_event: MakeEvent,
