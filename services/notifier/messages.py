@@ -195,7 +195,7 @@ def _multipart(subtype: str, parts: list[Message], mail_id: str) -> MIMEMultipar
     # "=_" never occurs in quoted-printable or base64 text (RFC 2045 5.1), and every part here
     # is one of those: the boundary cannot collide, so the generator need not search for one.
     # Eight digits of the mail's own id keep the Content-Type header on one line (no folding).
-    boundary = f"=_{subtype}_{mail_id[1:BOUNDARY_DIGITS + 1]}"
+    boundary = f"=_{subtype}_{mail_id[1 : BOUNDARY_DIGITS + 1]}"
     return MIMEMultipart(subtype, boundary=boundary, _subparts=parts)
 
 
