@@ -17,6 +17,9 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[rank - 1]
 
 
+STAGES = ("POST -> 202", "202 -> decided", "decided -> invite")  # between consecutive readings
+
+
 def stage_latencies(
     posted_at: Mapping[str, float],
     accepted_at: Mapping[str, float],
@@ -28,20 +31,12 @@ def stage_latencies(
 
     A registrant missing a reading is left out of the stages that need it.
     """
-    stages: dict[str, list[float]] = {
-        "POST -> 202": [],
-        "202 -> decided": [],
-        "decided -> invite": [],
-    }
+    stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for email, posted in posted_at.items():
         accepted = accepted_at.get(email, math.nan)
         decided = decided_at.get(registration_ids.get(email, ""), math.nan)
-        invited = invited_at.get(email, math.nan)
-        for stage, start, end in (
-            ("POST -> 202", posted, accepted),
-            ("202 -> decided", accepted, decided),
-            ("decided -> invite", decided, invited),
-        ):
+        readings = (posted, accepted, decided, invited_at.get(email, math.nan))
+        for stage, start, end in zip(STAGES, readings, readings[1:], strict=False):
             if not math.isnan(end - start):
                 stages[stage].append(end - start)
     return stages
