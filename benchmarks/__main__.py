@@ -214,7 +214,10 @@ async def ceiling_rows(stack: LocalStack, sink: TimingSink, count: int, ours: fl
 
 
 async def opening_day(stack: LocalStack, sink: TimingSink, count: int) -> Rows:
-    """`count` registrations as fast as the API takes them; time until all decided and invited."""
+    """`count` registrations as fast as the API takes them; time until all decided and told.
+
+    Two times: until every invite went out (the seated), and until the waitlisted were told too.
+    """
     tail = DecisionTail(stack.env["KAFKA_BOOTSTRAP_SERVERS"])
     await tail.start()
     try:
@@ -226,10 +229,13 @@ async def opening_day(stack: LocalStack, sink: TimingSink, count: int) -> Rows:
         await wait_for(
             lambda: len(tail.decided_at) >= len(submitted.posted_at), within_s=3600, every_s=1
         )
+        seated = [e for e, r in submitted.registration_ids.items() if r in tail.assigned]
+        await wait_for(lambda: sink.all_received(seated), within_s=3600, every_s=1)
+        invited_s = time.perf_counter() - started
         await wait_for(
-            lambda: sink.count_with("od-") >= len(tail.assigned), within_s=3600, every_s=1
+            lambda: sink.count_with("od-") >= len(tail.decided_at), within_s=3600, every_s=1
         )
-        done_s = time.perf_counter() - started
+        told_s = time.perf_counter() - started
     finally:
         await tail.stop()
     waitlisted = len(tail.decided_at) - len(tail.assigned)
@@ -239,7 +245,8 @@ async def opening_day(stack: LocalStack, sink: TimingSink, count: int) -> Rows:
             f"{len(submitted.posted_at)} in {accepted_s:.0f} s ({len(submitted.posted_at) / accepted_s:.0f}/s)",
         ),
         ("opening day: assigned / waitlisted", f"{len(tail.assigned)} / {waitlisted}"),
-        ("opening day: until all decided and every invite sent", f"{done_s:.0f} s"),
+        ("opening day: until all decided and every invite sent", f"{invited_s:.0f} s"),
+        ("opening day: until the waitlisted were told too", f"{told_s:.0f} s"),
     ]
 
 

@@ -41,6 +41,11 @@ class TimingSink:
         with self._lock:
             return len(self.accepted_at)
 
+    def all_received(self, recipients: list[str]) -> bool:
+        """Whether every one of `recipients` got a message."""
+        with self._lock:
+            return all(r.lower() in self.accepted_at for r in recipients)
+
     def count_with(self, prefix: str) -> int:
         """How many distinct recipients whose address starts with `prefix` got a message."""
         with self._lock:

@@ -43,7 +43,7 @@ def seat_notice(event: Held) -> Notice:
 
 def entry_of(notice: Notice) -> CalendarEntry:
     """The live calendar entry of a held seat (reminders are re-checked against it)."""
-    session_id = notice.session.session_id
+    session_id = notice.required_session.session_id
     return CalendarEntry(notice.recipient_id, session_id, notice.revision, True, notice.recipient)
 
 

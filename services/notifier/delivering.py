@@ -96,10 +96,11 @@ class Deliverer:
 
     async def _reminder_still_due(self, delivery: Delivery) -> bool:
         notice, now = delivery.notice, self.clock.now()
-        entry = await self.store.entry(notice.recipient_id, notice.session.session_id)
+        session = notice.required_session
+        entry = await self.store.entry(notice.recipient_id, session.session_id)
         live = entry.revision if entry is not None and entry.active else None
-        starts_at = min(day.starts_at for day in notice.session.days)
-        zone = ZoneInfo(notice.session.timezone)
+        starts_at = min(day.starts_at for day in session.days)
+        zone = ZoneInfo(session.timezone)
         decision, until = reminders.verdict(
             notice.revision, live, starts_at=starts_at, now=now, zone=zone, quiet=self.quiet
         )
@@ -149,7 +150,7 @@ def ids_of(delivery: Delivery) -> dict[str, object]:
     return {
         "correlation_id": notice.correlation_id,
         "notification_key": notice.key,
-        "session_id": notice.session.session_id,
+        "session_id": notice.session_id or None,
         "kind": notice.kind,
         "channel": notice.channel,
         "attempt": delivery.attempts + 1,

@@ -17,13 +17,15 @@ from structlog.contextvars import bound_contextvars
 
 from services.notifier import reminders
 from services.notifier.messages import message_id
-from services.notifier.notices import CALENDAR_KINDS, Channel, Kind, Notice, Recipient
+from services.notifier.notices import CALENDAR_KINDS, NO_SESSION, Channel, Kind, Notice, Recipient
 from services.notifier.ports import CalendarEntry, NotificationStore
 from shared.clock import Clock
 from shared.contracts import (
     ErasureRequestedV1,
     PlacementEvent,
     Registrant,
+    RegistrationCancelledV1,
+    RegistrationWaitlistedV1,
     SeatAssignedV1,
     SeatOfferedV1,
     SeatReleasedV1,
@@ -34,6 +36,7 @@ from shared.logging import get_logger
 
 log = get_logger("services.notifier.handlers")
 ALL_KINDS: tuple[Kind, ...] = (*CALENDAR_KINDS, "reminder", "offer")
+WAITLIST_KINDS: tuple[Kind, ...] = ("waitlisted",)
 Held = SeatAssignedV1 | SeatUpdatedV1
 Queued = tuple[Notice, str, datetime]
 
@@ -78,15 +81,27 @@ async def on_placement(event: PlacementEvent, intake: Intake) -> None:
         await seat_released(event, intake)
     elif isinstance(event, SeatOfferedV1):
         await seat_offered(event, intake)
+    elif isinstance(event, RegistrationWaitlistedV1):
+        await joined_waitlist([event], intake)
+    elif isinstance(event, RegistrationCancelledV1):
+        await registration_cancelled(event, intake)
     else:
         ids = {"registration_id": str(event.registration_id), "event_type": event.event_type}
         log.info("placement.ignored", **ids)
 
 
 async def on_placements(events: Sequence[PlacementEvent], intake: Intake) -> None:
-    """A batch in order: held seats of distinct calendar entries together, the rest one by one."""
+    """A batch in order: runs of held seats and of waitlist entries together, the rest one by one."""
     run: dict[tuple[UUID, str], Held] = {}
+    waiting: list[RegistrationWaitlistedV1] = []
     for event in events:
+        if isinstance(event, RegistrationWaitlistedV1):
+            await seats_held(list(run.values()), intake)
+            run = {}
+            waiting.append(event)
+            continue
+        await joined_waitlist(waiting, intake)
+        waiting = []
         if isinstance(event, SeatAssignedV1 | SeatUpdatedV1):
             if _entry_key(event) in run:
                 await seats_held(list(run.values()), intake)  # a second revision waits
@@ -97,6 +112,7 @@ async def on_placements(events: Sequence[PlacementEvent], intake: Intake) -> Non
         run = {}
         with bound_contextvars(correlation_id=event.correlation_id):
             await on_placement(event, intake)
+    await joined_waitlist(waiting, intake)
     await seats_held(list(run.values()), intake)
 
 
@@ -145,6 +161,9 @@ async def seats_held(events: Sequence[Held], intake: Intake) -> None:
                 seat.event.revision,
                 now,
             )
+            await work.close_pending(  # a seat ends the wait: its notice, if unsent, is stale
+                seat.event.registration_id, NO_SESSION, WAITLIST_KINDS, seat.event.revision, now
+            )
         inserted = await work.enqueue_keys([item for seat in live for item in seat.items], now=now)
     for seat in seats:
         with bound_contextvars(correlation_id=seat.event.correlation_id):
@@ -157,7 +176,7 @@ async def seats_held(events: Sequence[Held], intake: Intake) -> None:
 
 def plan_reminders(notice: Notice, intake: Intake) -> list[tuple[Notice, datetime]]:
     """Every reminder still ahead, with its due time, on the channels the recipient allows."""
-    session = notice.session
+    session = notice.required_session
     starts_at = min(day.starts_at for day in session.days)
     offsets = intake.offsets(session.programme_id)
     planned = reminders.plan(
@@ -198,9 +217,64 @@ async def seat_released(event: SeatReleasedV1, intake: Intake) -> None:
 async def seat_offered(event: SeatOfferedV1, intake: Intake) -> None:
     """Email the offer with its accept and decline links; the invite follows an acceptance."""
     recipient = recipient_of(event.attendee)
+    await _close_waitlist_notice(event.registration_id, event.revision, intake)
     if recipient.consent_email:
         notice = _notice(event, recipient, "offer")
         await intake.enqueue(notice.model_copy(update={"expires_at": event.expires_at}))
+
+
+async def joined_waitlist(events: Sequence[RegistrationWaitlistedV1], intake: Intake) -> None:
+    """Tell each person who joined the waitlist their place in it, in one commit."""
+    notices = []
+    for event in events:
+        notice = waitlist_notice(event)
+        if notice is None:  # a move up the queue (or no consent) writes to nobody
+            log.info("placement.ignored", **_waiting_ids(event))
+        else:
+            notices.append(notice)
+    if not notices:
+        return
+    now = intake.clock.now()
+    async with intake.store.intake() as work:
+        for notice in notices:  # a newer entry supersedes an older notice not sent yet
+            await work.close_pending(
+                notice.recipient_id, NO_SESSION, WAITLIST_KINDS, notice.revision, now
+            )
+        inserted = await work.enqueue_keys([intake.item(notice) for notice in notices], now=now)
+    for notice in notices:
+        with bound_contextvars(correlation_id=notice.correlation_id):
+            intake.queued(notice.key, int(notice.key in inserted))
+
+
+def waitlist_notice(event: RegistrationWaitlistedV1) -> Notice | None:
+    """The notice for someone who joined the waitlist (none for a move, or without consent)."""
+    if not event.joined or event.attendee is None:
+        return None
+    recipient = recipient_of(event.attendee)
+    if not recipient.consent_email:
+        return None
+    return Notice(
+        kind="waitlisted",
+        recipient_id=event.registration_id,
+        recipient=recipient,
+        session=None,
+        revision=event.revision,
+        correlation_id=event.correlation_id,
+        position=event.position,
+        programme_title=event.programme_title,
+    )
+
+
+async def registration_cancelled(event: RegistrationCancelledV1, intake: Intake) -> None:
+    """A registration is over: a waitlist notice not sent yet is stale (seats close their own)."""
+    closed = await _close_waitlist_notice(event.registration_id, event.revision, intake)
+    log.info("placement.cancelled", registration_id=str(event.registration_id), closed=closed)
+
+
+async def _close_waitlist_notice(registration_id: UUID, revision: int, intake: Intake) -> int:
+    return await intake.store.close_pending(
+        registration_id, NO_SESSION, WAITLIST_KINDS, revision, intake.clock.now()
+    )
 
 
 async def on_erasure(event: ErasureRequestedV1, intake: Intake) -> None:
@@ -236,6 +310,15 @@ def _allowed(recipient: Recipient, channel: Channel) -> bool:
     if channel == "sms":
         return recipient.consent_sms and recipient.phone is not None
     return recipient.consent_email
+
+
+def _waiting_ids(event: RegistrationWaitlistedV1) -> dict[str, object]:
+    return {
+        "registration_id": str(event.registration_id),
+        "event_type": event.event_type,
+        "revision": event.revision,
+        "joined": event.joined,
+    }
 
 
 def _ids(event: Held | SeatReleasedV1) -> dict[str, object]:

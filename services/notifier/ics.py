@@ -67,7 +67,7 @@ def build_invite(invite: Invite) -> bytes:
     """
     notice, organizer = invite.notice, invite.organizer
     before, between, after = _session_parts(
-        notice.session, notice.method, organizer.addr_spec, organizer.display_name
+        notice.required_session, notice.method, organizer.addr_spec, organizer.display_name
     )
     stamp, attendee = _attendee_parts(invite)
     return before + stamp + between + attendee + after
@@ -109,7 +109,7 @@ def _attendee_parts(invite: Invite) -> tuple[bytes, bytes]:
     notice, attendee = invite.notice, invite.notice.recipient
     stamp = [
         _line("DTSTAMP", vDDDTypes(invite.now.astimezone(UTC))),
-        _line("UID", vText(invite_uid(notice.recipient_id, notice.session.session_id))),
+        _line("UID", vText(invite_uid(notice.recipient_id, notice.session_id))),
         _line("SEQUENCE", vInt(sequence_of(notice.revision))),
     ]
     address = _address(

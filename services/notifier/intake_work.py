@@ -36,7 +36,7 @@ def outbox_row(notice: Notice, message_id: str, due: datetime, now: datetime) ->
     return {
         "notification_key": notice.key,
         "recipient_id": str(notice.recipient_id),
-        "session_id": notice.session.session_id,
+        "session_id": notice.session_id,
         "channel": notice.channel,
         "kind": notice.kind,
         "revision": notice.revision,

@@ -1,4 +1,4 @@
-"""What to send, to whom, about which session: stored as JSON until it is delivered."""
+"""What to send, to whom, about which session (or the waitlist): stored as JSON until delivered."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import uuid
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from shared.contracts import Language, SessionSnapshot, Trainer
 
-Kind = Literal["invite", "update", "cancellation", "offer", "reminder"]
+Kind = Literal["invite", "update", "cancellation", "offer", "reminder", "waitlisted"]
 Channel = Literal["email", "sms"]
 Role = Literal["registrant", "trainer"]
 CALENDAR_KINDS: tuple[Kind, ...] = ("invite", "update", "cancellation")
+NO_SESSION = ""  # the session id of a notice about the waitlist (no session id is empty)
 TRAINER_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_DNS, "trainers.trainingops")
 
 
@@ -40,17 +41,37 @@ class Notice(BaseModel):
     channel: Channel = "email"
     recipient_id: UUID
     recipient: Recipient
-    session: SessionSnapshot
+    session: SessionSnapshot | None  # None only for `waitlisted`
     revision: int
     correlation_id: str
     expires_at: AwareDatetime | None = None
     slot: str | None = None
+    position: int | None = None  # on the waitlist
+    programme_title: str | None = None
+
+    @model_validator(mode="after")
+    def _session_unless_waitlisted(self) -> Notice:
+        if (self.session is None) != (self.kind == "waitlisted"):
+            raise ValueError("a session for every notice but a waitlisted one, which has none")
+        return self
 
     @property
     def key(self) -> str:
         """The deterministic notification key: (recipient, session, kind[.slot], revision)."""
         kind = f"{self.kind}.{self.slot}" if self.slot else self.kind
-        return f"{self.recipient_id}:{self.session.session_id}:{kind}:{self.revision}"
+        return f"{self.recipient_id}:{self.session_id}:{kind}:{self.revision}"
+
+    @property
+    def session_id(self) -> str:
+        """The session's id, or `NO_SESSION` for a notice about the waitlist."""
+        return self.session.session_id if self.session is not None else NO_SESSION
+
+    @property
+    def required_session(self) -> SessionSnapshot:
+        """The session of a notice that must have one (a calendar, an offer, a reminder)."""
+        if self.session is None:
+            raise ValueError(f"a {self.kind} notice has no session")
+        return self.session
 
     @property
     def is_calendar(self) -> bool:

@@ -29,12 +29,13 @@ class LinkMaker:
         return {}
 
     def _url(self, notice: Notice, action: LinkAction) -> str:
-        starts_at = min(day.starts_at for day in notice.session.days)
+        session = notice.required_session
+        starts_at = min(day.starts_at for day in session.days)
         claim = LinkClaim(
             registration_id=notice.recipient_id,
             action=action,
             expires_at=notice.expires_at if action != "cancel" and notice.expires_at else starts_at,
-            session_id=notice.session.session_id,
+            session_id=session.session_id,
             revision=notice.revision,
         )
         return f"{self.base_url.rstrip('/')}/r/{self.signer.sign(claim)}"

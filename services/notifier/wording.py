@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from services.notifier.ics import location_text
 from services.notifier.notices import Notice
 from services.notifier.schedule import LocalDay, local_days
-from shared.contracts import Language
+from shared.contracts import Language, SessionSnapshot
 
 TEMPLATES = Path(__file__).parent / "templates"
 NO_ORGANIZER = Address(display_name="", addr_spec="noreply@invalid")
@@ -79,7 +79,32 @@ def moment_label(moment: datetime, language: Language) -> str:
 
 def context(notice: Notice, organizer: Address, links: dict[str, str]) -> dict[str, Any]:
     """Everything a template may show; personal links only in `links` (never in the calendar)."""
-    session, language = notice.session, notice.recipient.language
+    common = {
+        "kind": notice.kind,
+        "trainer": notice.recipient.role == "trainer",
+        "name": notice.recipient.full_name,
+        "organizer_name": organizer.display_name,
+        "organizer_email": organizer.addr_spec,
+        "links": {"accept": None, "decline": None, "cancel": None} | links,
+    }
+    if notice.session is None:
+        return common | _waitlist_context(notice)
+    return common | _session_context(notice, notice.session)
+
+
+def _waitlist_context(notice: Notice) -> dict[str, Any]:
+    """A notice about the waitlist: the programme and the place in the queue, no session."""
+    return {
+        "programme": notice.programme_title,
+        "position": notice.position,
+        "title": notice.programme_title or "",
+        "days": [],
+    }
+
+
+def _session_context(notice: Notice, session: SessionSnapshot) -> dict[str, Any]:
+    """A notice about a session: its title, days, place and trainers, in the recipient's words."""
+    language = notice.recipient.language
     days = [
         {"date": day_label(day.starts_at, language), "times": time_range(day)}
         for day in local_days(session)
@@ -87,9 +112,6 @@ def context(notice: Notice, organizer: Address, links: dict[str, str]) -> dict[s
     zone = ZoneInfo(session.timezone)
     deadline = notice.expires_at.astimezone(zone) if notice.expires_at else None
     return {
-        "kind": notice.kind,
-        "trainer": notice.recipient.role == "trainer",
-        "name": notice.recipient.full_name,
         "title": session.title,
         "days": days,
         "zone": session.timezone,
@@ -97,9 +119,6 @@ def context(notice: Notice, organizer: Address, links: dict[str, str]) -> dict[s
         "online": session.mode == "online",
         "location": location_text(session),
         "trainers": [t.full_name for t in session.trainers],
-        "organizer_name": organizer.display_name,
-        "organizer_email": organizer.addr_spec,
-        "links": {"accept": None, "decline": None, "cancel": None} | links,
     }
 
 

@@ -41,6 +41,7 @@ def placement_event(
     *,
     programme_id: str,
     session: StoredSession | None,
+    programme_title: str | None = None,
     attendee: Registrant | None,
     correlation_id: str,
     now: datetime,
@@ -59,7 +60,13 @@ def placement_event(
         "reason": change.reason[:500],
     }
     if change.kind == "waitlisted":
-        return RegistrationWaitlistedV1(**fields, position=change.position)
+        return RegistrationWaitlistedV1(
+            **fields,
+            position=change.position,
+            joined=not change.moved,
+            attendee=attendee,
+            programme_title=programme_title,
+        )
     if change.kind == "cancelled":
         return RegistrationCancelledV1(**fields, cancelled_by=cast(Any, change.cancelled_by))
     if session is None or attendee is None:

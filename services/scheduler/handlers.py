@@ -229,6 +229,7 @@ async def _enqueue(
     event = announce.placement_event(
         change,
         programme_id=tx.programme_id,
+        programme_title=tx.programme_title,
         session=session,
         attendee=attendee,
         correlation_id=correlation_id,

@@ -39,7 +39,8 @@ class Runtime:
     async def start(self) -> None:
         """Load the catalogue, open the database and create its tables."""
         catalogue = load_catalogue(self.settings.catalogue_path)
-        store = SchedulerStore(self.settings.database_url_for(SERVICE, self.settings.database_url))
+        url = self.settings.database_url_for(SERVICE, self.settings.database_url)
+        store = SchedulerStore(url, {p.id: p.title for p in catalogue.programmes})
         await store.create_tables()
         relay = OutboxRelay(store, self.broker, self.clock)
         policy = self.settings.waitlist_policy()

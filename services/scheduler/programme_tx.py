@@ -53,9 +53,15 @@ class ProgrammeTx:
     """Reads and writes of one programme; every write commits with the others or not at all."""
 
     def __init__(
-        self, conn: AsyncConnection, programme_id: str, cache: BookCache | None = None
+        self,
+        conn: AsyncConnection,
+        programme_id: str,
+        cache: BookCache | None = None,
+        *,
+        title: str | None = None,
     ) -> None:
         self.conn, self.programme_id, self.cache = conn, programme_id, cache
+        self.programme_title = title
         self.version: int | None = None
         self.bumped = False
         self.book: Book | None = None

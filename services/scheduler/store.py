@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,8 +31,10 @@ from shared.db import create_engine
 class SchedulerStore:
     """Where sessions, placements and the outbox are kept."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, programme_titles: Mapping[str, str] | None = None) -> None:
         self.engine: AsyncEngine = create_engine(url)
+        self.programme_titles: Mapping[str, str] = programme_titles or {}
+        """Each programme's title, for the events that name it (waitlist notices)."""
         self.dialect = self.engine.dialect.name
         self.books = BookCache()
         self._turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -57,7 +59,8 @@ class SchedulerStore:
         async with self._turn(programme_id):
             async with self.engine.begin() as conn:
                 await self._lock(conn, f"scheduler:{programme_id}")
-                tx = ProgrammeTx(conn, programme_id, self.books)
+                title = self.programme_titles.get(programme_id)
+                tx = ProgrammeTx(conn, programme_id, self.books, title=title)
                 yield tx
                 await tx.flush()  # the deferred writes, before the commit
             tx.keep_book()  # only reached once the commit succeeded

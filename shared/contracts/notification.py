@@ -10,7 +10,7 @@ from pydantic import Field
 from shared.contracts.envelope import Event
 
 Channel = Literal["email", "sms"]
-NotificationKind = Literal["invite", "update", "cancellation", "reminder", "offer"]
+NotificationKind = Literal["invite", "update", "cancellation", "reminder", "offer", "waitlisted"]
 
 
 class NotificationOutcomeV1(Event):
@@ -20,7 +20,7 @@ class NotificationOutcomeV1(Event):
     event_version: Literal[1] = 1
     notification_key: str = Field(min_length=1, max_length=200)
     registration_id: UUID
-    session_id: str
+    session_id: str | None = Field(description="None for a notice about the waitlist.")
     channel: Channel
     kind: NotificationKind
     status: Literal["sent", "deferred", "failed"]

@@ -109,6 +109,15 @@ class RegistrationWaitlistedV1(_Placement):
     event_type: Literal["registration.waitlisted"] = "registration.waitlisted"
     event_version: Literal[1] = 1
     position: int = Field(ge=1)
+    joined: bool = Field(
+        default=True,
+        description="True when the registrant (re)joins the waitlist; False when only the"
+        " position moved (nobody is written to for that).",
+    )
+    attendee: Registrant | None = Field(
+        default=None, description="Whom to tell; absent from events written before 2026-12."
+    )
+    programme_title: SingleLine | None = None
 
 
 class RegistrationCancelledV1(_Placement):

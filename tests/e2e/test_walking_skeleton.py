@@ -162,3 +162,44 @@ def test_correlation_id_follows_the_registration_and_logs_hold_no_personal_data(
     )
     for secret in secrets:
         assert secret not in everything, f"personal data in logs: {secret!r}"
+
+
+def test_a_full_session_puts_the_next_person_on_the_waitlist_and_tells_them(
+    stack: LocalStack, repo_root: Path
+) -> None:
+    programme = load_catalogue(repo_root / "deploy/seed/programmes.yaml").programme(
+        "social-media-bih"
+    )
+    [session] = programme.sessions
+    staff = {"Authorization": f"Bearer {stack.env['STAFF_API_TOKENS'].split(',')[0]}"}
+    people = [
+        {
+            **REGISTRANT,
+            "programme_id": programme.id,
+            "email": f"sluzbenik.{n}@institucija.example",
+            "full_name": f"Službenik Institucije {n}",
+            "organisation": f"Institucija {n // 3}",  # at most 3 per institution (the cap)
+            "language": "bs",
+            "preferences": [session.id],
+            "consent_sms": False,
+        }
+        for n in range(session.capacity + 1)
+    ]
+    answers = [
+        httpx.post(f"{stack.api_url}/registrations", json=person, headers=staff)
+        for person in people
+    ]
+    assert [a.status_code for a in answers] == [202] * len(people)
+    last = people[-1]["email"]
+
+    messages = wait_for_mail(stack.data_dir / "mail", {p["email"] for p in people}, len(people))
+    [waiting] = [m for m in messages if recipient(m) == last]
+    assert waiting["Subject"] == f"Na listi čekanja ste: {programme.title}"
+    assert not any(p.get_content_type() == "text/calendar" for p in waiting.walk())
+    body = waiting.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "na listi čekanja, pod rednim brojem 1." in body
+    invited = [m for m in messages if recipient(m) != last]
+    assert all(calendar_part(m)[0] == "REQUEST" for m in invited)
+    assert len({recipient(m) for m in messages}) == len(people), "one message each"
+    status = httpx.get(answers[-1].json()["status_url"]).json()
+    assert (status["status"], status["waitlist_position"]) == ("waitlisted", 1)

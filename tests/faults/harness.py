@@ -52,7 +52,9 @@ class World:
     bootstrap: str
     accepted: dict[str, str] = field(default_factory=dict)  # registration id -> email
     server_errors: list[str] = field(default_factory=list)  # answers other than 202, 429, 503
-    refused_invites: set[str] = field(default_factory=set)  # emails whose invite SMTP refused (5xx)
+    refused_invites: set[str] = field(
+        default_factory=set
+    )  # emails whose message SMTP refused (5xx)
 
     def registrant(self, tag: str, index: int) -> dict[str, Any]:
         """A distinct registrant (fictional, unique email) for this scenario."""
@@ -133,15 +135,14 @@ async def settled(world: World, within_s: float = 60.0) -> Downstream:
         if undecided:
             return f"{len(undecided)} of {len(world.accepted)} registrations without a decision"
         mailed = world.smtp.per_recipient()
-        uninvited = [
+        untold = [  # an invite to a seat, a notice to the waitlist: everyone hears once
             r
-            for r in seen.seats
-            if r in world.accepted
-            and not mailed[world.accepted[r]]
-            and not (world.accepted[r] in world.refused_invites and seen.outcomes[(r, "failed")])
+            for r, email in world.accepted.items()
+            if not mailed[email]
+            and not (email in world.refused_invites and seen.outcomes[(r, "failed")])
         ]
-        if uninvited:
-            return f"{len(uninvited)} seated registrants without an invite"
+        if untold:
+            return f"{len(untold)} decided registrants without their message"
         lag = {g: n for g, n in (await consumer_lag(world.bootstrap)).items() if n}
         return f"consumer lag {lag}" if lag else None
 
@@ -150,22 +151,25 @@ async def settled(world: World, within_s: float = 60.0) -> Downstream:
 
 
 def assert_exactly_once(world: World, seen: Downstream, *, crash_window: bool = False) -> None:
-    """One decision per registration, no session over capacity, one invite per seat."""
+    """One decision per registration, no session over capacity, one message per decision:
+    an invite per seat, a waitlist notice per waitlisted registrant."""
     assert not world.server_errors, f"unexpected answers from the API: {world.server_errors}"
     for registration_id in world.accepted:
         assert len(seen.decision_ids[registration_id]) == 1, f"{registration_id} decided twice"
     for session_id, taken in seen.assigned_per_session().items():
         assert taken <= world.capacities[session_id], f"{session_id}: {taken} seats taken"
     mailed = world.smtp.per_recipient()
+    invites, notices = (world.smtp.per_recipient(calendar=c) for c in (True, False))
     seated = {world.accepted[r] for r in seen.seats if r in world.accepted}
     waiting = set(world.accepted.values()) - seated
-    assert not any(mailed[email] for email in waiting), "a waitlisted registrant got an invite"
-    assert not any(mailed[email] for email in world.refused_invites), "a refused invite was resent"
-    for email in seated - world.refused_invites:
+    assert not any(invites[email] for email in waiting), "a waitlisted registrant got an invite"
+    assert not any(notices[email] for email in seated), "a seated registrant was told to wait"
+    assert not any(mailed[email] for email in world.refused_invites), "a refused message was resent"
+    for email in (seated | waiting) - world.refused_invites:
         if crash_window:  # a resend after a crash carries the same Message-ID: clients merge it
-            assert len(world.smtp.message_ids(email)) == 1, "an invite sent as two messages"
+            assert len(world.smtp.message_ids(email)) == 1, "one message sent as two"
         else:
-            assert mailed[email] == 1, f"{mailed[email]} invites to one registrant"
+            assert mailed[email] == 1, f"{mailed[email]} messages to one registrant"
 
 
 @contextmanager

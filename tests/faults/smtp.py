@@ -20,10 +20,11 @@ REPLIES: dict[Mode, str] = {
 
 @dataclass(frozen=True)
 class Accepted:
-    """One message the server accepted: who it was for, and its Message-ID."""
+    """One message the server accepted: who it was for, its Message-ID, whether it holds a calendar."""
 
     recipient: str
     message_id: str
+    calendar: bool
 
 
 @dataclass
@@ -46,9 +47,11 @@ class ControlledSmtp:
         message = message_from_bytes(
             envelope.original_content or envelope.content, policy=policy.default
         )
+        calendar = any(part.get_content_type() == "text/calendar" for part in message.walk())
         with self._lock:
             for recipient in envelope.rcpt_tos:
-                self.accepted.append(Accepted(recipient.lower(), str(message["Message-ID"])))
+                message_id = str(message["Message-ID"])
+                self.accepted.append(Accepted(recipient.lower(), message_id, calendar))
         return REPLIES["accept"]
 
     def start(self) -> None:
@@ -63,10 +66,10 @@ class ControlledSmtp:
             self._controller.stop()
             self._controller = None
 
-    def per_recipient(self) -> Counter[str]:
-        """How many messages each recipient got."""
+    def per_recipient(self, *, calendar: bool | None = None) -> Counter[str]:
+        """How many messages each recipient got (only those with, or without, a calendar)."""
         with self._lock:
-            return Counter(a.recipient for a in self.accepted)
+            return Counter(a.recipient for a in self.accepted if calendar in (None, a.calendar))
 
     def message_ids(self, recipient: str) -> set[str]:
         """The distinct Message-IDs a recipient got."""

@@ -68,6 +68,7 @@ class Change:
     release_reason: str | None = None
     cancelled_by: str | None = None
     changes: tuple[str, ...] = ()
+    moved: bool = False  # a waitlisted change that only moves the position (nobody is written to)
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,11 @@ class Book:
             if announced.get(registration_id) != position:
                 moved = f"{MOVED_ON_WAITLIST} {position}"
                 self.record(
-                    self.placements[registration_id], "waitlisted", position=position, reason=moved
+                    self.placements[registration_id],
+                    "waitlisted",
+                    position=position,
+                    reason=moved,
+                    moved=True,
                 )
                 announced[registration_id] = position
         self._index.announced()

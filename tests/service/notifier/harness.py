@@ -26,7 +26,12 @@ from services.notifier.sms_text import SmsMessage
 from services.notifier.store import SqlNotificationStore
 from shared import topics
 from shared.clock import ManualClock
-from shared.contracts import Event, NotificationOutcomeV1, SeatAssignedV1
+from shared.contracts import (
+    Event,
+    NotificationOutcomeV1,
+    RegistrationWaitlistedV1,
+    SeatAssignedV1,
+)
 from shared.kafka import DeliveryGuard, RetryPolicy, make_broker, publish_event
 
 NOW = datetime(2026, 5, 4, 8, 15, tzinfo=UTC)
@@ -85,6 +90,14 @@ class FakeSms:
         self.sent.append(message)
 
 
+ATTENDEE = {
+    "full_name": "Jelena Petrović",
+    "email": "jelena@opstina.example",
+    "organisation": "Opština Zemun",
+}
+PROGRAMME_TITLE = "Odnosi s javnošću u lokalnoj samoupravi"
+
+
 def placement(kind: type[Event], registration_id: UUID | None = None, **top: Any) -> Any:
     """A placement event of `kind` for a two-day training in Belgrade."""
     session = {
@@ -97,24 +110,31 @@ def placement(kind: type[Event], registration_id: UUID | None = None, **top: Any
         "venue": {"name": "Palata Srbije", "city": "Beograd"},
         "language": "sr-Latn",
     } | top.pop("session", {})
-    attendee = {
-        "full_name": "Jelena Petrović",
-        "email": "jelena@opstina.example",
-        "organisation": "Opština Zemun",
-    } | top.pop("attendee", {})
-    data = {
+    attendee = ATTENDEE | top.pop("attendee", {})
+    data = _placement_fields(registration_id) | {"session": session, "attendee": attendee} | top
+    return kind.model_validate(data)
+
+
+def without_session(kind: type[Event], registration_id: UUID | None = None, **top: Any) -> Any:
+    """A placement event of `kind` that names no session: waitlisted (with whom), cancelled."""
+    data = _placement_fields(registration_id)
+    if kind is RegistrationWaitlistedV1:
+        attendee = ATTENDEE | top.pop("attendee", {})
+        data |= {"position": 1, "programme_title": PROGRAMME_TITLE, "attendee": attendee}
+    return kind.model_validate(data | top)
+
+
+def _placement_fields(registration_id: UUID | None) -> dict[str, Any]:
+    return {
         "event_id": str(uuid4()),
         "occurred_at": NOW,
         "correlation_id": "corr-svc-1",
         "producer": "scheduler",
         "registration_id": str(registration_id or uuid4()),
         "programme_id": "ppz-2026",
-        "session": session,
-        "attendee": attendee,
         "revision": 1,
         "reason": "test",
-    } | top
-    return kind.model_validate(data)
+    }
 
 
 def seat_assigned(registration_id: UUID | None = None, **top: Any) -> SeatAssignedV1:

@@ -23,22 +23,35 @@ from services.notifier.tables import ENTRIES, OUTBOX
 from shared.clock import ManualClock
 from shared.contracts import (
     PlacementEvent,
+    RegistrationCancelledV1,
+    RegistrationWaitlistedV1,
     SeatAssignedV1,
     SeatOfferedV1,
     SeatReleasedV1,
     SeatUpdatedV1,
 )
-from tests.service.notifier.harness import NOW, placement
+from tests.service.notifier.harness import NOW, placement, without_session
 
 pytestmark = pytest.mark.service
 REGISTRATIONS = [UUID(int=n) for n in (1, 2, 3)]
 SESSIONS = ["ppz-bg-06", "ppz-bg-07"]
-KINDS: list[type[Any]] = [SeatAssignedV1, SeatUpdatedV1, SeatReleasedV1, SeatOfferedV1]
+KINDS: list[type[Any]] = [
+    SeatAssignedV1,
+    SeatUpdatedV1,
+    SeatReleasedV1,
+    SeatOfferedV1,
+    RegistrationWaitlistedV1,
+    RegistrationCancelledV1,
+]
 Feed = Callable[[handlers.Intake], Awaitable[None]]
 
 
 def event_of(kind: type[Any], registration: UUID, session: str, revision: int) -> PlacementEvent:
     """A placement of `kind` for one of a few registrations and sessions, at `revision`."""
+    if kind is RegistrationWaitlistedV1:
+        return without_session(kind, registration, revision=revision, joined=session == SESSIONS[0])  # type: ignore[no-any-return]
+    if kind is RegistrationCancelledV1:
+        return without_session(kind, registration, revision=revision, cancelled_by="staff")  # type: ignore[no-any-return]
     extra: dict[str, Any] = {
         SeatUpdatedV1: {"changes": ["venue"]},
         SeatReleasedV1: {"release_reason": "participant_cancelled"},

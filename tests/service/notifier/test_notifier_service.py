@@ -5,19 +5,27 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
-from uuid import uuid4
 
 import pytest
 
 from services.notifier.ics import invite_uid
 from services.notifier.ports import PermanentMailError, TransientMailError
 from shared.contracts import (
+    RegistrationCancelledV1,
     RegistrationWaitlistedV1,
     SeatOfferedV1,
     SeatReleasedV1,
     SeatUpdatedV1,
 )
-from tests.service.notifier.harness import NOW, Harness, placement, running, seat_assigned
+from tests.service.notifier.harness import (
+    NOW,
+    PROGRAMME_TITLE,
+    Harness,
+    placement,
+    running,
+    seat_assigned,
+    without_session,
+)
 
 pytestmark = pytest.mark.service
 MOVED = ({"starts_at": "2026-06-17T07:30:00Z", "ends_at": "2026-06-17T14:30:00Z"},)
@@ -163,18 +171,60 @@ async def test_no_email_without_consent(harness: Harness) -> None:
     assert harness.outcomes == []
 
 
-async def test_a_waitlisting_sends_nothing(harness: Harness) -> None:
-    waitlisted = RegistrationWaitlistedV1(
-        event_id=uuid4(),
-        occurred_at=NOW,
-        correlation_id="corr-svc-2",
-        producer="scheduler",
-        registration_id=uuid4(),
-        programme_id="ppz-2026",
-        position=3,
-        reason="all sessions full",
+async def test_joining_the_waitlist_is_one_email_with_the_place_and_no_calendar(
+    harness: Harness,
+) -> None:
+    event = without_session(RegistrationWaitlistedV1, position=3)
+    await harness.place(event)
+    await harness.place(event)  # redelivered
+
+    [message] = harness.mailer.sent
+    assert harness.mailer.calendars() == []
+    assert message["Subject"] == f"Na listi čekanja ste: {PROGRAMME_TITLE}"
+    body = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert f"u programu „{PROGRAMME_TITLE}”" in body
+    assert "na listi čekanja, pod rednim brojem 3." in body
+    assert "Termin" not in body  # no session
+    assert "/r/" not in body  # no personal links
+    [outcome] = harness.outcomes
+    assert (outcome.kind, outcome.status, outcome.session_id) == ("waitlisted", "sent", None)
+    assert outcome.notification_key == f"{event.registration_id}::waitlisted:1"
+
+
+async def test_a_move_up_the_waitlist_and_an_event_without_attendee_send_nothing(
+    harness: Harness,
+) -> None:
+    moved = without_session(RegistrationWaitlistedV1, position=2, revision=2, joined=False)
+    older = without_session(RegistrationWaitlistedV1).model_copy(update={"attendee": None})
+    refused = without_session(RegistrationWaitlistedV1, attendee={"consent_email": False})
+    for event in (moved, older, refused):
+        await harness.place(event)
+    assert harness.mailer.sent == []
+    assert harness.dead_letters == []
+
+
+async def test_a_seat_supersedes_a_waitlist_email_not_sent_yet(harness: Harness) -> None:
+    waiting = without_session(RegistrationWaitlistedV1)
+    harness.mailer.errors.append(TransientMailError("451 try later"))
+    await harness.place(waiting)  # deferred for a retry
+    await harness.place(seat_assigned(waiting.registration_id, revision=2))
+    await harness.travel(timedelta(days=1))
+
+    [(method, _)] = harness.mailer.calendars()
+    assert (method, len(harness.mailer.sent)) == ("REQUEST", 1)
+    sent = [(o.kind, o.status) for o in harness.outcomes]
+    assert sent == [("waitlisted", "deferred"), ("invite", "sent")]
+
+
+async def test_a_cancelled_registration_is_not_told_it_waits(harness: Harness) -> None:
+    waiting = without_session(RegistrationWaitlistedV1)
+    harness.mailer.errors.append(TransientMailError("451 try later"))
+    await harness.place(waiting)
+    cancelled = without_session(
+        RegistrationCancelledV1, waiting.registration_id, revision=2, cancelled_by="participant"
     )
-    await harness.place(waitlisted)
+    await harness.place(cancelled)
+    await harness.travel(timedelta(days=1))
     assert harness.mailer.sent == []
     assert harness.dead_letters == []
 

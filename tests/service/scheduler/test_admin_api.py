@@ -122,7 +122,8 @@ async def test_lowering_capacity_moves_the_latest_assignee_back_to_the_waitlist(
     assert released.release_reason == "capacity_reduced"
     assert released.registration_id == latest.registration_id
     assert isinstance(waiting, RegistrationWaitlistedV1)
-    assert waiting.position == 1
+    assert (waiting.position, waiting.joined) == (1, True)  # told: back on the waitlist
+    assert waiting.attendee is not None
     assert earlier.registration_id not in {p.registration_id for p, _ in small.placed[2:]}
 
 

@@ -31,9 +31,10 @@ pytestmark = pytest.mark.service
 
 def is_move(event: PlacementEvent) -> bool:
     """A re-announced waitlist position (the queue moved), not a decision."""
-    return isinstance(event, RegistrationWaitlistedV1) and event.reason.startswith(
-        MOVED_ON_WAITLIST
-    )
+    if not isinstance(event, RegistrationWaitlistedV1):
+        return False
+    assert event.reason.startswith(MOVED_ON_WAITLIST) == (not event.joined)
+    return not event.joined
 
 
 def decisions(events: list[PlacementEvent]) -> list[PlacementEvent]:
@@ -46,12 +47,19 @@ async def fill_s1(
 ) -> tuple[SeatAssignedV1, RegistrationWaitlistedV1, RegistrationWaitlistedV1]:
     """s1 has one seat: the first registrant takes it, two more wait for it."""
     seated = await small.submit(registration("s1", n=1))
-    first = await small.submit(registration("s1", n=2))
+    request = registration("s1", n=2)
+    first = await small.submit(request)
     second = await small.submit(registration("s1", n=3))
     assert isinstance(seated, SeatAssignedV1)
     assert isinstance(first, RegistrationWaitlistedV1)
     assert isinstance(second, RegistrationWaitlistedV1)
     assert (first.position, second.position) == (1, 2)
+    # whom the notifier tells, and about which programme: they joined, nobody merely moved
+    assert (first.joined, first.attendee, first.programme_title) == (
+        True,
+        request.registrant,
+        "Small",
+    )
     return seated, first, second
 
 

@@ -19,3 +19,10 @@ async def test_repeated_recipients_are_counted_and_keep_their_first_time() -> No
     assert sink.received == {"trainer@example.org": 2, "a@b.example": 1}
     assert sink.messages == 2
     assert sink.accepted_at["trainer@example.org"] <= sink.accepted_at["a@b.example"]
+
+
+async def test_all_received_holds_once_every_recipient_got_a_message() -> None:
+    sink = TimingSink(port=1)
+    await sink.handle_DATA(None, None, SimpleNamespace(rcpt_tos=["od-1@bench.example"]))
+    assert sink.all_received(["OD-1@bench.example"])
+    assert not sink.all_received(["od-1@bench.example", "od-2@bench.example"])

@@ -35,6 +35,7 @@ from services.notifier.messages import (
     text_part,
     unstructured,
 )
+from services.notifier.notices import Notice
 from services.notifier.personal_links import LinkMaker
 from shared.contracts import SeatAssignedV1
 from shared.links import LinkSigner
@@ -502,3 +503,56 @@ def test_offers_and_reminders_are_one_alternative_without_a_calendar(
             ("text/plain", {"charset": "utf-8"}, None),
             ("text/html", {"charset": "utf-8"}, None),
         ]
+
+
+@pytest.mark.parametrize(
+    ("language", "subject", "place"),
+    [
+        ("sr-Latn", "Na listi čekanja ste", "na listi čekanja, pod rednim brojem 4."),
+        ("sr-Cyrl", "На листи чекања сте", "на листи чекања, под редним бројем 4."),  # noqa: RUF001
+        ("bs", "Na listi čekanja ste", "na listi čekanja, pod rednim brojem 4."),
+        ("en", "You are on the waiting list", "on the waiting list, at number 4."),
+    ],
+)
+def test_a_waitlist_email_names_the_programme_and_the_place_in_every_language(
+    make_event: MakeEvent,
+    now: datetime,
+    identity: MailIdentity,
+    language: str,
+    subject: str,
+    place: str,
+) -> None:
+    event = make_event(attendee={"language": language})
+    waiting = {"kind": "waitlisted", "session": None, "position": 4}
+    notice = Notice.model_validate(
+        notice_of(event).model_dump() | waiting | {"programme_title": "Odnosi s javnošću"}
+    )
+    mail = compose_email(notice, identity=identity, links=LINKS.links_for(notice), now=now)
+    message = BytesParser(policy=policy.default).parsebytes(mail.data)
+    assert isinstance(message, EmailMessage)
+    assert message["Subject"] == f"{subject}: Odnosi s javnošću"
+    assert [kind for kind, _, _ in leaf_summary(message)] == [
+        "multipart/alternative",
+        "text/plain",
+        "text/html",
+    ]
+    text = parts(message)["text/plain"].get_content()
+    assert place in text
+    assert "Odnosi s javnošću" in text
+    assert "Europe/Belgrade" not in text  # no session, no days
+    assert "Odnosi s javnošću" in parts(message)["text/html"].get_content()
+
+
+def test_a_waitlist_notice_has_no_session_and_every_other_notice_has_one(
+    make_event: MakeEvent,
+) -> None:
+    event = make_event()
+    invite = notice_of(event, "invite").model_dump()
+    with pytest.raises(ValueError, match="session"):
+        Notice.model_validate(invite | {"session": None})  # an invite without its session
+    with pytest.raises(ValueError, match="session"):
+        notice_of(event, "waitlisted", position=1)  # a waitlist notice naming a session
+    waiting = Notice.model_validate(invite | {"kind": "waitlisted", "session": None})
+    assert waiting.key == f"{event.registration_id}::waitlisted:1"
+    with pytest.raises(ValueError, match="no session"):
+        _ = waiting.required_session

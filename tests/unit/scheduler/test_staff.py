@@ -31,10 +31,10 @@ def test_a_capacity_cut_withdraws_offers_first_then_the_latest_seats() -> None:
     cancel(b, rid(2), "participant", NOW)  # rid(4) gets an offer
     b.changes.clear()
     staff.resize(b, "s1", 1, NOW)
-    assert [(c.kind, c.registration_id.int) for c in b.changes] == [
-        ("waitlisted", 4),
-        ("released", 3),
-        ("waitlisted", 3),
+    assert [(c.kind, c.registration_id.int, c.moved) for c in b.changes] == [
+        ("waitlisted", 4, False),
+        ("released", 3, False),
+        ("waitlisted", 3, False),
     ]
     assert b.changes[1].release_reason == "capacity_reduced"
     assert [p.registration_id for p in b.holders("s1")] == [rid(1)]
