@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.generator import BytesGenerator
 from email.header import Header, decode_header, make_header
@@ -17,7 +17,7 @@ from io import BytesIO
 
 import icalendar
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from services.notifier import wording
@@ -46,6 +46,7 @@ MakeEvent = Callable[..., SeatAssignedV1]
 KEY = "6f1c9b7e-2f4a-4c1e-9a43-0d8e5b1f2a10:ppz-bg-06:invite:1"
 SIGNER = LinkSigner("unit-test-secret-0123456789")
 LINKS = LinkMaker(SIGNER, "https://prijave.example")
+LINK_END = datetime(2027, 5, 4, 8, 15, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -400,6 +401,7 @@ BODY_TEXT = st.lists(
 ).map("".join)
 
 
+@example("\U00010000\U000100000\x1f\x800\x80\U00010000\U00010000000000000 \n", "plain")
 @given(BODY_TEXT, st.sampled_from(["plain", "html"]))
 def test_a_text_part_reads_back_as_written_in_seven_bit_lines_of_76(
     body: str, subtype: str
@@ -506,12 +508,27 @@ def test_offers_and_reminders_are_one_alternative_without_a_calendar(
 
 
 @pytest.mark.parametrize(
-    ("language", "subject", "place"),
+    ("language", "subject", "place", "leave"),
     [
-        ("sr-Latn", "Na listi čekanja ste", "na listi čekanja, pod rednim brojem 4."),
-        ("sr-Cyrl", "На листи чекања сте", "на листи чекања, под редним бројем 4."),  # noqa: RUF001
-        ("bs", "Na listi čekanja ste", "na listi čekanja, pod rednim brojem 4."),
-        ("en", "You are on the waiting list", "on the waiting list, at number 4."),
+        (
+            "sr-Latn",
+            "Na listi čekanja ste",
+            "listi čekanja, pod rednim brojem 4.",
+            "liste čekanja ovde",
+        ),
+        (
+            "sr-Cyrl",
+            "На листи чекања сте",  # noqa: RUF001
+            "листи чекања, под редним бројем 4.",
+            "листе чекања овде",
+        ),
+        (
+            "bs",
+            "Na listi čekanja ste",
+            "listi čekanja, pod rednim brojem 4.",
+            "liste čekanja ovdje",
+        ),
+        ("en", "You are on the waiting list", "waiting list, at number 4.", "waiting list here"),
     ],
 )
 def test_a_waitlist_email_names_the_programme_and_the_place_in_every_language(
@@ -521,9 +538,10 @@ def test_a_waitlist_email_names_the_programme_and_the_place_in_every_language(
     language: str,
     subject: str,
     place: str,
+    leave: str,
 ) -> None:
     event = make_event(attendee={"language": language})
-    waiting = {"kind": "waitlisted", "session": None, "position": 4}
+    waiting = {"kind": "waitlisted", "session": None, "position": 4, "expires_at": LINK_END}
     notice = Notice.model_validate(
         notice_of(event).model_dump() | waiting | {"programme_title": "Odnosi s javnošću"}
     )
@@ -538,6 +556,7 @@ def test_a_waitlist_email_names_the_programme_and_the_place_in_every_language(
     ]
     text = parts(message)["text/plain"].get_content()
     assert place in text
+    assert f"{leave}: https://prijave.example/r/" in text
     assert "Odnosi s javnošću" in text
     assert "Europe/Belgrade" not in text  # no session, no days
     assert "Odnosi s javnošću" in parts(message)["text/html"].get_content()
