@@ -1,4 +1,4 @@
-"""Signed personal links (cancel a registration, answer an offer): unguessable, expiring, tamper-proof."""
+"""Signed personal links (cancel, answer an offer, leave the waitlist): unguessable, expiring, tamper-proof."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from uuid import UUID
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-LinkAction = Literal["cancel", "accept-offer", "decline-offer"]
+LinkAction = Literal["cancel", "accept-offer", "decline-offer", "leave-waitlist"]
 SALT = "trainingops.personal-link.v1"
 
 

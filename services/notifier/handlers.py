@@ -37,6 +37,7 @@ from shared.logging import get_logger
 log = get_logger("services.notifier.handlers")
 ALL_KINDS: tuple[Kind, ...] = (*CALENDAR_KINDS, "reminder", "offer")
 WAITLIST_KINDS: tuple[Kind, ...] = ("waitlisted",)
+WAITLIST_LINK_VALIDITY = timedelta(days=365)  # as long as a registration is kept
 Held = SeatAssignedV1 | SeatUpdatedV1
 Queued = tuple[Notice, str, datetime]
 
@@ -262,6 +263,7 @@ def waitlist_notice(event: RegistrationWaitlistedV1) -> Notice | None:
         correlation_id=event.correlation_id,
         position=event.position,
         programme_title=event.programme_title,
+        expires_at=event.occurred_at + WAITLIST_LINK_VALIDITY,  # of the link to leave the list
     )
 
 

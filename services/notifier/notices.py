@@ -44,7 +44,7 @@ class Notice(BaseModel):
     session: SessionSnapshot | None  # None only for `waitlisted`
     revision: int
     correlation_id: str
-    expires_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None  # an offer's deadline; a waitlist link's end
     slot: str | None = None
     position: int | None = None  # on the waitlist
     programme_title: str | None = None

@@ -1,8 +1,9 @@
-"""Personal links for the email body (never the calendar): cancel a seat, answer an offer."""
+"""Personal links for the email body (never the calendar): cancel, answer an offer, leave the waitlist."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.notifier.notices import Notice
 from shared.links import LinkAction, LinkClaim, LinkSigner
@@ -26,6 +27,8 @@ class LinkMaker:
             }
         if notice.kind in ("invite", "update", "reminder"):
             return {"cancel": self._url(notice, "cancel")}
+        if notice.kind == "waitlisted" and notice.expires_at is not None:
+            return {"leave": self._waitlist_url(notice, notice.expires_at)}
         return {}
 
     def _url(self, notice: Notice, action: LinkAction) -> str:
@@ -38,4 +41,16 @@ class LinkMaker:
             session_id=session.session_id,
             revision=notice.revision,
         )
+        return self._address(claim)
+
+    def _waitlist_url(self, notice: Notice, expires_at: datetime) -> str:
+        claim = LinkClaim(
+            registration_id=notice.recipient_id,
+            action="leave-waitlist",
+            expires_at=expires_at,
+            revision=notice.revision,
+        )
+        return self._address(claim)
+
+    def _address(self, claim: LinkClaim) -> str:
         return f"{self.base_url.rstrip('/')}/r/{self.signer.sign(claim)}"

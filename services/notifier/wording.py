@@ -85,7 +85,7 @@ def context(notice: Notice, organizer: Address, links: dict[str, str]) -> dict[s
         "name": notice.recipient.full_name,
         "organizer_name": organizer.display_name,
         "organizer_email": organizer.addr_spec,
-        "links": {"accept": None, "decline": None, "cancel": None} | links,
+        "links": {"accept": None, "decline": None, "cancel": None, "leave": None} | links,
     }
     if notice.session is None:
         return common | _waitlist_context(notice)

@@ -38,12 +38,17 @@ def _claim(token: str, request: Request, deps: handlers.Deps) -> LinkClaim:
 
 
 async def _registration(claim: LinkClaim, request: Request, deps: handlers.Deps) -> tuple[str, str]:
-    """The registrant's language and the programme of the link's registration."""
+    """The registrant's language and the programme of the link's registration, if it still fits."""
     try:
         row = await personal_links.registration_for(claim, deps)
     except personal_links.LinkNotUsable:
         language = pick_language(request.query_params.get("lang"))
         raise LinkRefused(message_page(language, "link.unknown", status=404)) from None
+    try:
+        personal_links.check_current(claim, row)
+    except personal_links.LinkOutdated:
+        page = message_page(pick_language(row.language), "link.outdated", status=409)
+        raise LinkRefused(page) from None
     return row.language, row.programme_id
 
 
@@ -87,6 +92,8 @@ async def use_link(token: str, request: Request, deps: DepsParam) -> HTMLRespons
         return refused.page
     except personal_links.LinkNotUsable:
         return message_page("sr-Latn", "link.invalid", status=400)
+    except personal_links.LinkOutdated:  # the status moved between the two checks
+        return message_page(pick_language(language), "link.outdated", status=409)
     except handlers.KafkaUnavailable:
         retry = {"Retry-After": str(request.app.state.retry_after_s)}
         return message_page(pick_language(language), "busy", status=503, headers=retry)

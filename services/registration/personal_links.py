@@ -1,4 +1,4 @@
-"""Personal links from the participant's email: cancel, accept or decline an offered seat."""
+"""Personal links from the participant's email: cancel, accept or decline a seat, leave the waitlist."""
 
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ class LinkNotUsable(LookupError):
     """The link is genuine but its registration is gone or the claim is incomplete."""
 
 
+class LinkOutdated(LookupError):
+    """The link is genuine but no longer fits: it leaves a waitlist the registrant is not on."""
+
+
+def check_current(claim: LinkClaim, row: RegistrationRow) -> None:
+    """Refuse to leave the waitlist for someone holding or offered a seat (it would cancel it)."""
+    if claim.action == "leave-waitlist" and row.status not in ("waitlisted", "cancelled"):
+        raise LinkOutdated(row.status)
+
+
 async def registration_for(claim: LinkClaim, deps: Deps) -> RegistrationRow:
     """The stored registration a link is about (erased registrations have none)."""
     row = await deps.store.row(claim.registration_id)
@@ -32,7 +42,7 @@ async def registration_for(claim: LinkClaim, deps: Deps) -> RegistrationRow:
 
 def request_for(claim: LinkClaim, programme_id: str, *, correlation_id: str, deps: Deps) -> Event:
     """The event a link asks for, with an id that makes a second click the same request."""
-    if claim.action == "cancel":
+    if claim.action in ("cancel", "leave-waitlist"):
         return CancellationRequestedV1(
             **_envelope(cancellation_event_id(claim.registration_id), correlation_id, deps),
             registration_id=claim.registration_id,
@@ -62,6 +72,7 @@ def _envelope(event_id: UUID, correlation_id: str, deps: Deps) -> dict[str, Any]
 async def perform(claim: LinkClaim, *, correlation_id: str, deps: Deps) -> Outcome:
     """Publish what the link asks for, once; a second click (or the other answer) changes nothing."""
     row = await registration_for(claim, deps)
+    check_current(claim, row)
     event = request_for(claim, row.programme_id, correlation_id=correlation_id, deps=deps)
     if await deps.link_uses.used(event.event_id):
         return "already"

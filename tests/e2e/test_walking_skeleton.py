@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -201,5 +202,15 @@ def test_a_full_session_puts_the_next_person_on_the_waitlist_and_tells_them(
     invited = [m for m in messages if recipient(m) != last]
     assert all(calendar_part(m)[0] == "REQUEST" for m in invited)
     assert len({recipient(m) for m in messages}) == len(people), "one message each"
-    status = httpx.get(answers[-1].json()["status_url"]).json()
+    status_url = answers[-1].json()["status_url"]
+    status = httpx.get(status_url).json()
     assert (status["status"], status["waitlist_position"]) == ("waitlisted", 1)
+
+    [leave] = re.findall(r"https?://\S+/r/\S+", body)  # the link to leave the waitlist
+    assert leave.startswith(stack.api_url)
+    assert "Odjava s liste čekanja" in httpx.get(leave).text
+    assert "Odjavljeni ste s liste čekanja" in httpx.post(leave).text
+    deadline = time.monotonic() + 30
+    while httpx.get(status_url).json()["status"] != "cancelled":
+        assert time.monotonic() < deadline, "the scheduler never took them off the list"
+        time.sleep(0.2)

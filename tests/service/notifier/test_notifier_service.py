@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -17,9 +18,11 @@ from shared.contracts import (
     SeatReleasedV1,
     SeatUpdatedV1,
 )
+from shared.links import LinkSigner
 from tests.service.notifier.harness import (
     NOW,
     PROGRAMME_TITLE,
+    SECRET,
     Harness,
     placement,
     running,
@@ -185,7 +188,15 @@ async def test_joining_the_waitlist_is_one_email_with_the_place_and_no_calendar(
     assert f"u programu „{PROGRAMME_TITLE}”" in body
     assert "na listi čekanja, pod rednim brojem 3." in body
     assert "Termin" not in body  # no session
-    assert "/r/" not in body  # no personal links
+    [token] = re.findall(r"/r/(\S+)", body)  # one personal link: to leave the waitlist
+    claim = LinkSigner(SECRET).verify(token, now=NOW)
+    assert (claim.registration_id, claim.action, claim.session_id, claim.revision) == (
+        event.registration_id,
+        "leave-waitlist",
+        None,
+        1,
+    )
+    assert claim.expires_at == event.occurred_at + timedelta(days=365)
     [outcome] = harness.outcomes
     assert (outcome.kind, outcome.status, outcome.session_id) == ("waitlisted", "sent", None)
     assert outcome.notification_key == f"{event.registration_id}::waitlisted:1"

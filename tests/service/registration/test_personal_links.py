@@ -8,7 +8,15 @@ from uuid import UUID
 
 import pytest
 
-from shared.contracts import CancellationRequestedV1, OfferAnsweredV1
+from shared import topics
+from shared.contracts import (
+    CancellationRequestedV1,
+    OfferAnsweredV1,
+    RegistrationWaitlistedV1,
+    SeatOfferedV1,
+    envelope,
+)
+from shared.kafka import publish_event
 from shared.links import LinkAction, LinkClaim, LinkSigner
 from tests.service.registration.conftest import FORM, LINK_SECRET, STAFF, Registry
 
@@ -76,6 +84,84 @@ async def test_offer_links_accept_once_and_the_other_answer_changes_nothing(
     newer = link(registration_id, "decline-offer", session_id="sn-training-3", revision=5)
     assert "You declined the seat" in (await registry.client.post(newer)).text
     assert [a.accepted for a in registry.of(OfferAnsweredV1)] == [True, False]
+
+
+async def waitlisted(registry: Registry, registration_id: UUID, revision: int = 1) -> None:
+    """Tell the registration service, as the scheduler does, that the registrant waits."""
+    event = RegistrationWaitlistedV1(
+        **envelope(producer="scheduler", correlation_id="c", now=registry.clock.now()),
+        registration_id=registration_id,
+        programme_id=FORM["programme_id"],
+        position=2,
+        revision=revision,
+        reason="waitlisted: all preferences full",
+    )
+    await publish_event(registry.broker, topics.PLACEMENTS, event, key=str(registration_id))
+
+
+async def test_the_waitlist_link_takes_a_waiting_registrant_off_the_list_once(
+    registry: Registry,
+) -> None:
+    registration_id = await registered(registry, language="bs")
+    await waitlisted(registry, registration_id)
+    url = link(registration_id, "leave-waitlist", revision=1)
+    page = await registry.client.get(url)
+    assert page.status_code == 200
+    assert "Odjava s liste čekanja" in page.text
+    assert registry.of(CancellationRequestedV1) == []
+    assert "Odjavljeni ste s liste čekanja" in (await registry.client.post(url)).text
+    assert "već zaprimljen" in (await registry.client.post(url)).text
+    [cancellation] = registry.of(CancellationRequestedV1)
+    assert (cancellation.registration_id, cancellation.requested_by) == (
+        registration_id,
+        "participant",
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_the_waitlist_link_of_someone_no_longer_waiting_changes_nothing(
+    registry: Registry, method: str
+) -> None:
+    registration_id = await registered(registry, language="en")
+    url = link(registration_id, "leave-waitlist", revision=1)
+    pending = await registry.client.request(method, url)  # not decided yet: not on the list
+    assert pending.status_code == 409
+    await waitlisted(registry, registration_id)
+    offered = placement_offered(registration_id, registry)
+    await publish_event(registry.broker, topics.PLACEMENTS, offered, key=str(registration_id))
+    response = await registry.client.request(method, url)  # it would cancel the offered seat
+    assert response.status_code == 409
+    assert "no longer on the waiting list" in response.text
+    assert registry.of(CancellationRequestedV1) == []
+
+
+def placement_offered(registration_id: UUID, registry: Registry) -> SeatOfferedV1:
+    """A seat offered to the registrant (revision 2), as the scheduler announces it."""
+    return SeatOfferedV1.model_validate(
+        {
+            **envelope(producer="scheduler", correlation_id="c", now=registry.clock.now()),
+            "registration_id": str(registration_id),
+            "programme_id": FORM["programme_id"],
+            "revision": 2,
+            "reason": "offered a freed seat in sn-training-1",
+            "expires_at": registry.clock.now() + timedelta(days=2),
+            "session": {
+                "session_id": "sn-training-1",
+                "programme_id": FORM["programme_id"],
+                "title": "Training 1",
+                "mode": "in_person",
+                "timezone": "Europe/Belgrade",
+                "days": [{"starts_at": "2027-06-08T07:30:00Z", "ends_at": "2027-06-08T14:30:00Z"}],
+                "venue": {"name": "SKIP Center", "city": "Belgrade"},
+                "language": "sr-Latn",
+            },
+            "attendee": {
+                "full_name": FORM["full_name"],
+                "email": FORM["email"],
+                "organisation": FORM["organisation"],
+            },
+        }
+    )
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
