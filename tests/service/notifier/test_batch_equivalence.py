@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 
 import pytest
@@ -25,7 +25,6 @@ from shared.contracts import (
     PlacementEvent,
     RegistrationCancelledV1,
     RegistrationWaitlistedV1,
-    SeatAssignedV1,
     SeatOfferedV1,
     SeatReleasedV1,
     SeatUpdatedV1,
@@ -35,14 +34,7 @@ from tests.service.notifier.harness import NOW, placement, without_session
 pytestmark = pytest.mark.service
 REGISTRATIONS = [UUID(int=n) for n in (1, 2, 3)]
 SESSIONS = ["ppz-bg-06", "ppz-bg-07"]
-KINDS: list[type[Any]] = [
-    SeatAssignedV1,
-    SeatUpdatedV1,
-    SeatReleasedV1,
-    SeatOfferedV1,
-    RegistrationWaitlistedV1,
-    RegistrationCancelledV1,
-]
+KINDS: list[type[Any]] = list(get_args(get_args(PlacementEvent)[0]))  # every placement event
 Feed = Callable[[handlers.Intake], Awaitable[None]]
 
 

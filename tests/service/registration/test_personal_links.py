@@ -18,6 +18,7 @@ from shared.contracts import (
 )
 from shared.kafka import publish_event
 from shared.links import LinkAction, LinkClaim, LinkSigner
+from tests.service.notifier.harness import placement
 from tests.service.registration.conftest import FORM, LINK_SECRET, STAFF, Registry
 
 pytestmark = pytest.mark.service
@@ -127,41 +128,12 @@ async def test_the_waitlist_link_of_someone_no_longer_waiting_changes_nothing(
     pending = await registry.client.request(method, url)  # not decided yet: not on the list
     assert pending.status_code == 409
     await waitlisted(registry, registration_id)
-    offered = placement_offered(registration_id, registry)
+    offered = placement(SeatOfferedV1, registration_id, revision=2, expires_at=LATER)
     await publish_event(registry.broker, topics.PLACEMENTS, offered, key=str(registration_id))
     response = await registry.client.request(method, url)  # it would cancel the offered seat
     assert response.status_code == 409
     assert "no longer on the waiting list" in response.text
     assert registry.of(CancellationRequestedV1) == []
-
-
-def placement_offered(registration_id: UUID, registry: Registry) -> SeatOfferedV1:
-    """A seat offered to the registrant (revision 2), as the scheduler announces it."""
-    return SeatOfferedV1.model_validate(
-        {
-            **envelope(producer="scheduler", correlation_id="c", now=registry.clock.now()),
-            "registration_id": str(registration_id),
-            "programme_id": FORM["programme_id"],
-            "revision": 2,
-            "reason": "offered a freed seat in sn-training-1",
-            "expires_at": registry.clock.now() + timedelta(days=2),
-            "session": {
-                "session_id": "sn-training-1",
-                "programme_id": FORM["programme_id"],
-                "title": "Training 1",
-                "mode": "in_person",
-                "timezone": "Europe/Belgrade",
-                "days": [{"starts_at": "2027-06-08T07:30:00Z", "ends_at": "2027-06-08T14:30:00Z"}],
-                "venue": {"name": "SKIP Center", "city": "Belgrade"},
-                "language": "sr-Latn",
-            },
-            "attendee": {
-                "full_name": FORM["full_name"],
-                "email": FORM["email"],
-                "organisation": FORM["organisation"],
-            },
-        }
-    )
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
