@@ -38,7 +38,7 @@ def outcome_of(
         ),
         notification_key=notice.key,
         registration_id=notice.recipient_id,
-        session_id=notice.session.session_id if notice.session is not None else None,
+        session_id=notice.session_id or None,  # None for a notice about the waitlist
         channel=notice.channel,
         kind=notice.kind,
         status=status,
