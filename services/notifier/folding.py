@@ -13,31 +13,37 @@ from collections.abc import Iterable
 import icalendar
 
 LIMIT = 75
-CRLF = "\r\n"
-# An escape (TEXT `\x`, RFC 6868 parameter `^x`) is one unit; so is any single character.
-UNITS = re.compile(r"[\\^].|.", re.DOTALL)
+CRLF = b"\r\n"
+# An escape (TEXT `\x`, RFC 6868 parameter `^x`) is one unit, as is any character: in UTF-8 an
+# ASCII byte or a lead byte with its continuation bytes. Neither `\` nor `^` is ever part of a
+# multi-byte character, so scanning the bytes finds the escapes a scan of the text would.
+ESCAPE = re.compile(rb"[\\^](?:[\x00-\x7f]|[\xc0-\xff][\x80-\xbf]*)")
 
 
 def fold_line(line: str, limit: int = LIMIT) -> str:
     """Fold one unfolded content line; continuation lines start with a space."""
-    if len(line) <= limit and (line.isascii() or len(line.encode()) <= limit):
+    return fold(line.encode(), limit).decode()
+
+
+def fold(line: bytes, limit: int = LIMIT) -> bytes:
+    """Fold one unfolded UTF-8 content line at the last unit boundary within each line's octets."""
+    if len(line) <= limit:
         return line  # most lines fit: nothing to cut
-    parts: list[str] = []
-    current, size = "", 0
-    for unit in UNITS.findall(line):
-        width = len(unit.encode())
-        if current and size + width > limit:
-            parts.append(current)
-            current, size = " ", 1
-        current += unit
-        size += width
-    parts.append(current)
-    return CRLF.join(parts)
+    inside = {i for m in ESCAPE.finditer(line) for i in range(m.start() + 1, m.end())}
+    parts, start, room = [], 0, limit
+    while len(line) - start > room:
+        cut = start + room
+        while cut in inside or 0x80 <= line[cut] < 0xC0:  # inside an escape or a character
+            cut -= 1
+        parts.append(line[start:cut])
+        start, room = cut, limit - 1  # a continuation line starts with a space
+    parts.append(line[start:])
+    return b"\r\n ".join(parts)
 
 
 def fold_lines(lines: Iterable[str]) -> bytes:
     """Unfolded content lines as folded, CRLF-terminated bytes (empty lines dropped)."""
-    return "".join(fold_line(line) + CRLF for line in lines if line).encode()
+    return b"".join(fold(line.encode()) + CRLF for line in lines if line)
 
 
 def serialise(component: icalendar.cal.component.Component) -> bytes:

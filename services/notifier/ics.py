@@ -108,9 +108,9 @@ def _attendee_parts(invite: Invite) -> tuple[bytes, bytes]:
     """The attendee's own lines: DTSTAMP, UID and SEQUENCE; then ATTENDEE."""
     notice, attendee = invite.notice, invite.notice.recipient
     stamp = [
-        _line("DTSTAMP", vDDDTypes(invite.now.astimezone(UTC))),
+        _stamp_line(invite.now.astimezone(UTC).replace(microsecond=0)),  # DTSTAMP has seconds
         _line("UID", vText(invite_uid(notice.recipient_id, notice.session_id))),
-        _line("SEQUENCE", vInt(sequence_of(notice.revision))),
+        _sequence_line(sequence_of(notice.revision)),
     ]
     address = _address(
         attendee.email,
@@ -120,6 +120,16 @@ def _attendee_parts(invite: Invite) -> tuple[bytes, bytes]:
         RSVP="TRUE",
     )
     return fold_lines(stamp), fold_lines([_line("ATTENDEE", address)])
+
+
+@functools.lru_cache(maxsize=16)  # the invites written within one second share it
+def _stamp_line(moment: datetime) -> str:
+    return _line("DTSTAMP", vDDDTypes(moment))
+
+
+@functools.lru_cache(maxsize=16)
+def _sequence_line(sequence: int) -> str:
+    return _line("SEQUENCE", vInt(sequence))
 
 
 def _line(name: str, value: vDDDTypes | vText | vInt | icalendar.vCalAddress) -> str:

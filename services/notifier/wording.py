@@ -37,6 +37,7 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    auto_reload=False,  # templates ship with the code: no stat() of the file at every message
 )
 
 

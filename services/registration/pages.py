@@ -17,6 +17,7 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["j2", "html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # templates ship with the code: no stat() of the file at every page
 )
 
 

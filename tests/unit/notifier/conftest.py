@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 
-from services.notifier.folding import CRLF, fold_lines
+from services.notifier.folding import fold_lines
 from services.notifier.handlers import recipient_of
 from services.notifier.messages import MailIdentity
 from services.notifier.notices import Kind, Notice
@@ -103,5 +103,5 @@ def identity() -> MailIdentity:
 
 def refold(data: bytes) -> bytes:
     """A serialised calendar unfolded and folded again by us: what `folding.serialise` must give."""
-    text = data.decode().replace(CRLF + " ", "").replace(CRLF + "\t", "")
-    return fold_lines(text.split(CRLF))
+    text = data.decode().replace("\r\n ", "").replace("\r\n\t", "")
+    return fold_lines(text.split("\r\n"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import icalendar
 import pytest
 from hypothesis import given
@@ -85,6 +87,27 @@ def test_fold_counts_octets_not_characters() -> None:
     assert (
         "".join(line.removeprefix(" ") for line in folded.split("\r\n")) == "SUMMARY:" + "č" * 100
     )
+
+
+UNITS = re.compile(r"[\\^].|.", re.DOTALL)  # an escape or a character: what a fold never cuts
+
+
+def greedy_fold(line: str, limit: int = 75) -> str:
+    """The plain statement of folding: unit by unit, a new line when the next one would not fit."""
+    parts, current, size = [], "", 0
+    for unit in UNITS.findall(line):
+        width = len(unit.encode())
+        if current and size + width > limit:
+            parts.append(current)
+            current, size = " ", 1
+        current += unit
+        size += width
+    return "\r\n".join([*parts, current])
+
+
+@given(TEXT.map(lambda text: "X-TEST;CN=" + text.replace("\n", "\\n")))
+def test_folding_cuts_where_the_unit_by_unit_fold_cuts(line: str) -> None:
+    assert fold_line(line) == greedy_fold(line)
 
 
 def test_an_escape_is_never_cut() -> None:
