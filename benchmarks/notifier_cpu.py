@@ -142,7 +142,7 @@ def main() -> None:
     args = parser.parse_args()
     port = free_port()
     devnull = open(os.devnull, "w")  # noqa: SIM115  # JSON lines rendered as in production, kept nowhere
-    configure_logging("notifier", fmt="json", stream=devnull)
+    configure_logging("notifier", fmt="json", stream=devnull, for_the_process=True)
     with tempfile.TemporaryDirectory(prefix="bench-notifier-") as scratch, smtp_sink(port), devnull:
         rows = uvloop.run(_run(args.placements, Path(scratch), port))  # as the service runs
     print(table(rows))

@@ -12,7 +12,9 @@ from shared.logging import configure_logging, get_logger
 async def run() -> None:
     """Run the notifier with settings from the environment."""
     settings = NotifierSettings()
-    configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        SERVICE, fmt=settings.log_format, level=settings.log_level, for_the_process=True
+    )
     app = create_app(settings)
 
     @app.after_startup

@@ -29,7 +29,9 @@ async def replay(settings: NotifierSettings, keys: list[str], clock: Clock | Non
 def main(argv: list[str]) -> int:
     """Replay the keys given on the command line; exit 1 if any was not a failed notification."""
     settings = NotifierSettings()
-    configure_logging(SERVICE, fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        SERVICE, fmt=settings.log_format, level=settings.log_level, for_the_process=True
+    )
     return 0 if asyncio.run(replay(settings, argv)) == len(argv) else 1
 
 

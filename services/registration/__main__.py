@@ -12,7 +12,9 @@ from shared.logging import configure_logging
 def main() -> None:
     """Read settings, configure logging, serve HTTP until interrupted."""
     settings = RegistrationSettings()
-    configure_logging("registration", fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        "registration", fmt=settings.log_format, level=settings.log_level, for_the_process=True
+    )
     app = create_app(settings)
     uvicorn.run(
         app,

@@ -13,7 +13,9 @@ from shared.logging import configure_logging, get_logger
 def main() -> None:
     """Run the scheduler."""
     settings = SchedulerSettings()
-    configure_logging("scheduler", fmt=settings.log_format, level=settings.log_level)
+    configure_logging(
+        "scheduler", fmt=settings.log_format, level=settings.log_level, for_the_process=True
+    )
     app = create_app(settings)
 
     @app.after_startup

@@ -63,6 +63,23 @@ def test_json_line_with_service_event_and_correlation_id() -> None:
     assert record["timestamp"].endswith("Z")
 
 
+def test_a_service_binds_each_logger_once_and_every_line_stays_redacted_and_correlated() -> None:
+    stream = io.StringIO()
+    configure_logging("notifier", fmt="json", stream=stream, for_the_process=True)
+    try:
+        log = get_logger("tests.bound_once")
+        with structlog.contextvars.bound_contextvars(correlation_id="c-1"):
+            log.info("invite.sent", note="to ana@example.org")
+        log.info("invite.sent", registration_id="r-2")
+        assert "bind" in vars(log)  # the proxy keeps the logger it bound first
+    finally:
+        capture()  # configured again as the other tests are: nothing cached from here on
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [r.get("correlation_id") for r in records] == ["c-1", None]
+    assert [r["service"] for r in records] == ["notifier", "notifier"]
+    assert records[0]["note"] == "to [email]"
+
+
 def test_personal_fields_and_values_are_redacted_in_structlog_and_stdlib() -> None:
     stream = capture()
     get_logger("t").info(
