@@ -14,6 +14,7 @@ from pathlib import Path
 
 import uvloop
 
+from benchmarks.calibration import reference_ms
 from benchmarks.catalogue import TRAINER, write_catalogue
 from benchmarks.ceiling import run_ceiling
 from benchmarks.load import DecisionTail, drive, registrant, wait_for
@@ -106,14 +107,14 @@ def cpu_by_process(stack: LocalStack, kafka: LocalKafka) -> dict[str, float]:
     return used
 
 
-def cpu_rows(before: dict[str, float], after: dict[str, float], count: int) -> Rows:
-    """CPU per registration, process by process, over the throughput run."""
+def cpu_rows(before: dict[str, float], after: dict[str, float], count: int, run: str) -> Rows:
+    """CPU per registration, process by process, over `run`."""
     spent = {name: after[name] - before[name] for name in before}
     total = sum(spent.values())
     parts = [f"{name} {1000 * used / count:.1f}" for name, used in spent.items()]
     return [
         (
-            "CPU per registration, ms (throughput run)",
+            f"CPU per registration, ms ({run})",
             f"{1000 * total / count:.1f} = " + " + ".join(parts),
         )
     ]
@@ -135,12 +136,14 @@ async def throughput_and_latency(
         await wait_for(lambda: all(e in sink.accepted_at for e in emails), within_s=900)
     finally:
         await tail.stop()
-    cpu = cpu_rows(cpu_before, cpu_by_process(stack, kafka), len(emails))
+    cpu = cpu_rows(cpu_before, cpu_by_process(stack, kafka), len(emails), "throughput run")
     started = min(submitted.posted_at.values())
     finished = max(sink.accepted_at.get(e, math.nan) for e in emails)
     ours = len(emails) / (finished - started)
     decided = max(tail.decided_at.values()) - started
+    cpu_before = cpu_by_process(stack, kafka)
     latencies, stage_rows = await latency_run(stack, sink, args)
+    paced = cpu_rows(cpu_before, cpu_by_process(stack, kafka), len(latencies), "latency run")
     rows: Rows = [
         ("registrations (throughput run)", f"{len(emails)} accepted, {submitted.retries} retried"),
         ("  stage: API accepted (POST -> 202)", f"{len(emails) / (accepted_at - started):.0f}/s"),
@@ -154,6 +157,7 @@ async def throughput_and_latency(
         (f"latency at {args.rate:.0f}/s: p95", ms(percentile(latencies, 95))),
         (f"latency at {args.rate:.0f}/s: p99", ms(percentile(latencies, 99))),
         *stage_rows,
+        *paced,
     ]
     return rows, ours
 
@@ -289,9 +293,10 @@ async def reminder_scale(root: Path, sink: TimingSink, pending: int) -> Rows:
 
 
 def machine() -> str:
-    """CPUs and load, printed with the figures: other work on the machine skews them."""
+    """CPUs, load and speed, printed with the figures: other work on the machine skews them."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{os.cpu_count()} CPUs, load average {load}"
+    speed = f"reference workload {reference_ms():.0f} ms (benchmarks/calibration.py)"
+    return f"{os.cpu_count()} CPUs, load average {load}, {speed}"
 
 
 def main() -> None:
