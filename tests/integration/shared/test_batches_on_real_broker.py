@@ -139,6 +139,55 @@ async def test_only_the_named_event_types_are_decoded_and_the_rest_passed_over(
     assert await committed(kafka_bootstrap, topic, group) == await ends(kafka_bootstrap, topic)
 
 
+async def test_gathering_turns_a_trickle_into_one_batch_where_plain_fetching_takes_it_piecemeal(
+    kafka_bootstrap: str,
+) -> None:
+    async with fresh_topic(kafka_bootstrap, "it-gather") as (topic, _, producer):
+        batches: dict[str, list[list[int]]] = {"gathered": [], "plain": []}
+        handled = asyncio.Event()
+        broker = make_broker(kafka_bootstrap, client_id="it")
+
+        def collecting(found: list[list[int]]) -> Callable[..., Awaitable[None]]:
+            async def many(events: list[Ping]) -> None:
+                found.append([e.n for e in events])
+                handled.set()
+
+            async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
+                await consume_batch(
+                    message.raw_message,
+                    TypeAdapter(Ping),
+                    handle_many=many,
+                    handle_one=many_of_one(many),
+                )
+
+            return on_batch
+
+        for name, gather_ms in (("gathered", 2000), ("plain", 0)):
+            options = batch_subscriber_options(f"g-{name}-{topic}", gather_ms=gather_ms)
+            broker.subscriber(topic, **options)(collecting(batches[name]))
+        async with broker:
+            await broker.start()
+            await producer.send_and_wait(topic, b'{"n": -1}', key=b"first")  # both are reading
+            await until(lambda: all(batches.values()), handled)
+            for n in range(10):  # a trickle: one every 50 ms
+                await producer.send_and_wait(topic, f'{{"n": {n}}}'.encode(), key=str(n).encode())
+                await asyncio.sleep(0.05)
+            await until(lambda: all(sum(map(len, b)) == 11 for b in batches.values()), handled)
+    trickle = {name: [b for b in found if b != [-1]] for name, found in batches.items()}
+    assert sorted(n for b in trickle["gathered"] for n in b) == list(range(10))
+    assert len(trickle["gathered"]) <= 2 < 4 <= len(trickle["plain"])
+
+
+async def until(
+    condition: Callable[[], bool], changed: asyncio.Event, within_s: float = 30
+) -> None:
+    """Wait until `condition()` holds, looking again each time `changed` is set (within `within_s`)."""
+    async with asyncio.timeout(within_s):
+        while not condition():
+            changed.clear()
+            await changed.wait()
+
+
 def many_of_one(many: Callable[[list[Ping]], Awaitable[None]]) -> Callable[[Ping], Awaitable[None]]:
     """The one-by-one handler that hands a single event to the batch handler."""
 
