@@ -20,13 +20,11 @@ CRLF = b"\r\n"
 ESCAPE = re.compile(rb"[\\^](?:[\x00-\x7f]|[\xc0-\xff][\x80-\xbf]*)")
 
 
-def fold_line(line: str, limit: int = LIMIT) -> str:
-    """Fold one unfolded content line; continuation lines start with a space."""
-    return fold(line.encode(), limit).decode()
-
-
 def fold(line: bytes, limit: int = LIMIT) -> bytes:
-    """Fold one unfolded UTF-8 content line at the last unit boundary within each line's octets."""
+    """Fold one unfolded UTF-8 content line; continuation lines start with a space.
+
+    Each physical line ends at the last unit boundary within its octets.
+    """
     if len(line) <= limit:
         return line  # most lines fit: nothing to cut
     inside = {i for m in ESCAPE.finditer(line) for i in range(m.start() + 1, m.end())}

@@ -124,11 +124,13 @@ def _attendee_parts(invite: Invite) -> tuple[bytes, bytes]:
 
 @functools.lru_cache(maxsize=16)  # the invites written within one second share it
 def _stamp_line(moment: datetime) -> str:
+    """The DTSTAMP line of `moment` (whole seconds, UTC)."""
     return _line("DTSTAMP", vDDDTypes(moment))
 
 
 @functools.lru_cache(maxsize=16)
 def _sequence_line(sequence: int) -> str:
+    """The SEQUENCE line."""
     return _line("SEQUENCE", vInt(sequence))
 
 

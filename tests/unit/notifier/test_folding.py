@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.notifier.folding import fold_line, serialise
+from services.notifier.folding import fold, serialise
 from tests.unit.notifier.conftest import refold
 
 pytestmark = pytest.mark.unit
@@ -51,6 +51,11 @@ def physical_lines_are_safe(data: bytes) -> bool:
         for char in text.removeprefix(" "):
             escaped = not escaped and char == "\\"
     return True
+
+
+def fold_line(line: str) -> str:
+    """`fold` on text."""
+    return fold(line.encode()).decode()
 
 
 @given(TEXT)
