@@ -120,16 +120,8 @@ async def test_only_the_named_event_types_are_decoded_and_the_rest_passed_over(
 
     broker = make_broker(kafka_bootstrap, client_id="it")
 
-    @broker.subscriber(topic, **batch_subscriber_options(group, max_records=500, wait_ms=200))
-    async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
-        await consume_batch(
-            message.raw_message,
-            TypeAdapter(Ping),
-            handle_many=many,
-            handle_one=many_of_one(many),
-            only=frozenset({"ping"}),
-        )
-
+    options = batch_subscriber_options(group, max_records=500, wait_ms=200)
+    broker.subscriber(topic, **options)(pings_to(many, only=frozenset({"ping"})))
     async with broker:
         await broker.start()
         await asyncio.wait_for(all_handled.wait(), 60)
@@ -147,24 +139,16 @@ async def test_gathering_turns_a_trickle_into_one_batch_where_plain_fetching_tak
         handled = asyncio.Event()
         broker = make_broker(kafka_bootstrap, client_id="it")
 
-        def collecting(found: list[list[int]]) -> Callable[..., Awaitable[None]]:
+        def collecting(found: list[list[int]]) -> Callable[[list[Ping]], Awaitable[None]]:
             async def many(events: list[Ping]) -> None:
                 found.append([e.n for e in events])
                 handled.set()
 
-            async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
-                await consume_batch(
-                    message.raw_message,
-                    TypeAdapter(Ping),
-                    handle_many=many,
-                    handle_one=many_of_one(many),
-                )
-
-            return on_batch
+            return many
 
         for name, gather_ms in (("gathered", 2000), ("plain", 0)):
             options = batch_subscriber_options(f"g-{name}-{topic}", gather_ms=gather_ms)
-            broker.subscriber(topic, **options)(collecting(batches[name]))
+            broker.subscriber(topic, **options)(pings_to(collecting(batches[name])))
         async with broker:
             await broker.start()
             await producer.send_and_wait(topic, b'{"n": -1}', key=b"first")  # both are reading
@@ -186,6 +170,23 @@ async def until(
         while not condition():
             changed.clear()
             await changed.wait()
+
+
+def pings_to(
+    many: Callable[[list[Ping]], Awaitable[None]], only: frozenset[str] | None = None
+) -> Callable[..., Awaitable[None]]:
+    """A batch subscriber's handler: the valid pings to `many`, one by one if a batch fails."""
+
+    async def on_batch(_: list[bytes], message: KafkaMessage) -> None:
+        await consume_batch(
+            message.raw_message,
+            TypeAdapter(Ping),
+            handle_many=many,
+            handle_one=many_of_one(many),
+            only=only,
+        )
+
+    return on_batch
 
 
 def many_of_one(many: Callable[[list[Ping]], Awaitable[None]]) -> Callable[[Ping], Awaitable[None]]:
