@@ -1,7 +1,7 @@
 """How fast this machine runs Python right now: a fixed workload, timed beside every run.
 
-The shared 2-core machine's speed drifts by a quarter within the hour, so two runs of the same code
-differ by more than most changes do. The reference workload does not change with the code (plain
+The shared 2-core machine's speed moves by as much as a factor of two within minutes, so two runs
+of the same code differ by more than most changes do. The reference workload does not change with the code (plain
 Python: calls, attributes, dicts, strings, JSON), so its time, printed at the start and the end of
 a run, says which phase of the machine the figures between them were measured in.
 """
@@ -18,10 +18,13 @@ ROUNDS = 300
 
 @dataclass
 class _Seat:
+    """A seat of the workload: plain attributes, a method call."""
+
     session: str
     position: int
 
     def label(self) -> str:
+        """The seat as text."""
         return f"{self.session}#{self.position:03d}"
 
 
