@@ -1,9 +1,9 @@
 """How fast this machine runs Python right now: a fixed workload, timed beside every run.
 
 The shared 2-core machine's speed moves by as much as a factor of two within minutes, so two runs
-of the same code differ by more than most changes do. The reference workload does not change with the code (plain
-Python: calls, attributes, dicts, strings, JSON), so its time, printed at the start and the end of
-a run, says which phase of the machine the figures between them were measured in.
+of the same code differ by more than most changes do. The reference workload does not change with
+the code (plain Python: calls, attributes, dicts, strings, JSON), so its time, printed at the start
+and the end of a run, says which phase of the machine the figures between them were measured in.
 """
 
 from __future__ import annotations
