@@ -7,14 +7,12 @@ from base64 import encodebytes
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
-from email.generator import BytesGenerator
 from email.header import Header, decode_header, make_header
 from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
-from io import BytesIO
 
 import icalendar
 import pytest
@@ -441,9 +439,7 @@ def written_whole(body: Body, mail_id: str, headers: dict[str, str]) -> bytes:
         message = with_calendar(texts, encoded, body.method, mail_id)
     for name, value in headers.items():
         message[name] = value
-    buffer = BytesIO()
-    BytesGenerator(buffer, policy=WIRE).flatten(message)
-    return buffer.getvalue()
+    return flatten(message)  # BytesGenerator over the whole message
 
 
 NAMES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
