@@ -130,16 +130,16 @@ class Body:
 
 def wire_message(body: Body, mail_id: str, headers: dict[str, str]) -> bytes:
     """The whole message on the wire: its shape's layout with this message's bytes filled in."""
-    method = body.method if body.calendar is not None else None
     slots = {
         HEADERS: b"".join(WIRE.fold_binary(name, value) for name, value in headers.items()),
-        ID: mail_id[1 : BOUNDARY_DIGITS + 1].encode("ascii"),
+        ID: boundary_id(mail_id).encode("ascii"),
         TEXT: wire_lines(quoted_printable(body.text)),
         HTML: wire_lines(quoted_printable(body.html)),
     }
-    if body.calendar is not None:
-        slots[CALENDAR] = wire_lines(encodebytes(body.calendar).decode("ascii"))
-    return layout_of(method).fill(slots)
+    if body.calendar is None:
+        return layout_of(None).fill(slots)
+    slots[CALENDAR] = wire_lines(encodebytes(body.calendar).decode("ascii"))
+    return layout_of(body.method).fill(slots)
 
 
 # Where a message's own bytes go in its shape's layout; none can occur in the constant MIME
@@ -254,7 +254,7 @@ def multipart(subtype: str, parts: list[Message], mail_id: str) -> MIMEMultipart
     # "=_" never occurs in quoted-printable or base64 text (RFC 2045 5.1), and every part here
     # is one of those: the boundary cannot collide, so the generator need not search for one.
     # Eight digits of the mail's own id keep the Content-Type header on one line (no folding).
-    boundary = f"=_{subtype}_{mail_id[1 : BOUNDARY_DIGITS + 1]}"
+    boundary = f"=_{subtype}_{boundary_id(mail_id)}"
     return MIMEMultipart(subtype, boundary=boundary, _subparts=parts)
 
 
@@ -262,3 +262,8 @@ def _base64_payload(part: Message, encoded: str) -> None:
     del part["MIME-Version"]
     part["Content-Transfer-Encoding"] = "base64"
     part.set_payload(encoded)
+
+
+def boundary_id(mail_id: str) -> str:
+    """The digits of the mail's id that its boundaries carry (after the `<`)."""
+    return mail_id[1 : BOUNDARY_DIGITS + 1]
