@@ -21,6 +21,7 @@ from benchmarks.load import DecisionTail, drive, registrant, wait_for
 from benchmarks.reminders.__main__ import rows as reminder_rows
 from benchmarks.reminders.data import Profile
 from benchmarks.reminders.measure import run as run_reminders
+from benchmarks.service_logs import read_invites_queued
 from benchmarks.sink import TimingSink
 from benchmarks.stats import cpu_seconds, percentile, rss_mib, stage_latencies, table
 from deploy.kafka.launcher import LocalKafka
@@ -175,7 +176,8 @@ async def latency_run(
 ) -> tuple[list[float], Rows]:
     """POST at a fixed rate; each latency runs from the POST to the SMTP sink accepting the invite.
 
-    Also where it went: POST to 202, 202 to the decision on placements.v1, decision to invite.
+    Also where it went: POST to 202, 202 to the decision on placements.v1, decision to the
+    invite queued in the notifier's outbox (its log), queued to the invite accepted.
     """
     bodies = [registrant("paced", i) for i in range(int(args.rate * args.seconds))]
     tail = DecisionTail(stack.env["KAFKA_BOOTSTRAP_SERVERS"])
@@ -192,6 +194,7 @@ async def latency_run(
         submitted.accepted_at,
         submitted.registration_ids,
         tail.decided_at,
+        read_invites_queued(stack.log_path("notifier")),
         invited,
     )
     rows = [

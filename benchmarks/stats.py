@@ -17,7 +17,12 @@ def percentile(values: Sequence[float], p: float) -> float:
     return ordered[rank - 1]
 
 
-STAGES = ("POST -> 202", "202 -> decided", "decided -> invite")  # between consecutive readings
+STAGES = (  # between consecutive readings
+    "POST -> 202",
+    "202 -> decided",
+    "decided -> queued by the notifier",
+    "queued -> invite accepted",
+)
 
 
 def stage_latencies(
@@ -25,17 +30,24 @@ def stage_latencies(
     accepted_at: Mapping[str, float],
     registration_ids: Mapping[str, str],
     decided_at: Mapping[str, float],
+    queued_at: Mapping[str, float],
     invited_at: Mapping[str, float],
 ) -> dict[str, list[float]]:
-    """Per registrant (by email): POST to 202, 202 to decided, decided to invite accepted.
+    """Per registrant (by email): POST to 202, to decided, to queued by the notifier, to invited.
 
-    A registrant missing a reading is left out of the stages that need it.
+    `decided_at` and `queued_at` are keyed by registration id. A registrant missing a reading is
+    left out of the stages that need it.
     """
     stages: dict[str, list[float]] = {stage: [] for stage in STAGES}
     for email, posted in posted_at.items():
-        accepted = accepted_at.get(email, math.nan)
-        decided = decided_at.get(registration_ids.get(email, ""), math.nan)
-        readings = (posted, accepted, decided, invited_at.get(email, math.nan))
+        registration_id = registration_ids.get(email, "")
+        readings = (
+            posted,
+            accepted_at.get(email, math.nan),
+            decided_at.get(registration_id, math.nan),
+            queued_at.get(registration_id, math.nan),
+            invited_at.get(email, math.nan),
+        )
         for stage, start, end in zip(STAGES, readings, readings[1:], strict=False):
             if not math.isnan(end - start):
                 stages[stage].append(end - start)

@@ -15,12 +15,14 @@ def test_each_stage_runs_from_the_end_of_the_one_before() -> None:
         accepted_at={"a@x.example": 1.5, "b@x.example": 2.25},
         registration_ids={"a@x.example": "id-a", "b@x.example": "id-b"},
         decided_at={"id-a": 2.0, "id-b": 3.0},
+        queued_at={"id-a": 2.5, "id-b": 3.125},
         invited_at={"a@x.example": 4.0, "b@x.example": 3.5},
     )
     assert stages == {
         "POST -> 202": [0.5, 0.25],
         "202 -> decided": [0.5, 0.75],
-        "decided -> invite": [2.0, 0.5],
+        "decided -> queued by the notifier": [0.5, 0.125],
+        "queued -> invite accepted": [1.5, 0.375],
     }
 
 
@@ -30,6 +32,12 @@ def test_a_missing_reading_leaves_out_only_the_stages_that_need_it() -> None:
         accepted_at={"a@x.example": 1.5},
         registration_ids={"a@x.example": "id-a"},
         decided_at={},  # the tail never saw the decision
+        queued_at={"id-a": 3.0},
         invited_at={"a@x.example": 4.0},
     )
-    assert stages == {"POST -> 202": [0.5], "202 -> decided": [], "decided -> invite": []}
+    assert stages == {
+        "POST -> 202": [0.5],
+        "202 -> decided": [],
+        "decided -> queued by the notifier": [],
+        "queued -> invite accepted": [1.0],
+    }
