@@ -6,6 +6,7 @@ import uvloop
 
 from services.notifier.main import SERVICE, create_app
 from services.notifier.settings import NotifierSettings
+from shared.collector import settle_after_start_up
 from shared.logging import configure_logging, get_logger
 
 
@@ -19,6 +20,7 @@ async def run() -> None:
 
     @app.after_startup
     async def started() -> None:
+        settle_after_start_up()
         get_logger(SERVICE).info(
             "service.started", smtp_port=settings.smtp_port, smtp_tls=settings.smtp_tls
         )

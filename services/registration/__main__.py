@@ -6,6 +6,7 @@ import uvicorn
 
 from services.registration.main import create_app
 from services.registration.settings import RegistrationSettings
+from shared.collector import settle_after_start_up
 from shared.logging import configure_logging
 
 
@@ -16,6 +17,7 @@ def main() -> None:
         "registration", fmt=settings.log_format, level=settings.log_level, for_the_process=True
     )
     app = create_app(settings)
+    settle_after_start_up()  # the app and every module are built: freeze them
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -7,6 +7,7 @@ import uvloop
 from services.scheduler.main import create_app
 from services.scheduler.settings import SchedulerSettings
 from shared import topics
+from shared.collector import settle_after_start_up
 from shared.logging import configure_logging, get_logger
 
 
@@ -20,6 +21,7 @@ def main() -> None:
 
     @app.after_startup
     async def announce() -> None:
+        settle_after_start_up()
         log = get_logger("services.scheduler")
         log.info(
             "service.started",
