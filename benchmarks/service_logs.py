@@ -12,12 +12,12 @@ QUEUED = "notification.queued"
 QUEUED_MARK = f'"{QUEUED}"'  # lines without it are not parsed at all
 
 
-def invites_queued_at(lines: Iterable[str], epoch_to_clock: float) -> dict[str, float]:
+def invites_queued_at(lines: Iterable[str], clock_offset: float) -> dict[str, float]:
     """Registration id -> when its first invite was queued, on the benchmark's clock.
 
     An invite's notification key is `recipient:session:invite:revision`, and a participant's
-    recipient id is the registration id; `epoch_to_clock` turns a log timestamp (UTC, wall clock)
-    into a `time.perf_counter()` reading. Lines that are not such JSON entries are skipped.
+    recipient id is the registration id; `clock_offset` (see `epoch_to_clock`) turns a log
+    timestamp (UTC, wall clock) into a `time.perf_counter()` reading. Lines that are not such JSON entries are skipped.
     """
     queued: dict[str, float] = {}
     for line in lines:
@@ -30,7 +30,7 @@ def invites_queued_at(lines: Iterable[str], epoch_to_clock: float) -> dict[str, 
         except (ValueError, KeyError, TypeError, AttributeError):
             continue
         if entry.get("event") == QUEUED and kind == "invite":
-            queued.setdefault(recipient, epoch + epoch_to_clock)
+            queued.setdefault(recipient, epoch + clock_offset)
     return queued
 
 

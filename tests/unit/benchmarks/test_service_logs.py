@@ -23,7 +23,7 @@ def queued(key: str, at: datetime = AT, event: str = "notification.queued") -> s
 
 def test_an_invite_is_read_by_its_registration_id_on_the_benchmark_clock() -> None:
     lines = [queued("reg-a:od-0001:invite:1")]
-    assert invites_queued_at(lines, epoch_to_clock=-AT.timestamp() + 5.0) == {"reg-a": 5.0}
+    assert invites_queued_at(lines, clock_offset=-AT.timestamp() + 5.0) == {"reg-a": 5.0}
 
 
 def test_only_invites_count_and_the_first_one_wins() -> None:
@@ -34,7 +34,7 @@ def test_only_invites_count_and_the_first_one_wins() -> None:
         queued("reg-b:od-0002:invite:1"),
         queued("reg-b:od-0002:invite:2", at=later),  # a later revision: not the first invite
     ]
-    assert invites_queued_at(lines, epoch_to_clock=0.0) == {"reg-b": AT.timestamp()}
+    assert invites_queued_at(lines, clock_offset=0.0) == {"reg-b": AT.timestamp()}
 
 
 def test_other_lines_are_skipped() -> None:
@@ -42,10 +42,18 @@ def test_other_lines_are_skipped() -> None:
         "INFO:     Uvicorn running on http://127.0.0.1:8000",
         '{"event": "notification.queued"',  # cut short
         queued("reg-a:od-0001:invite:1", event="invite.sent"),
+        json.dumps(  # mentions the event as a value, is another event
+            {
+                "event": "invite.sent",
+                "after": "notification.queued",
+                "notification_key": "reg-a:od-0001:invite:1",
+                "timestamp": "2026-12-01T22:15:54Z",
+            }
+        ),
         json.dumps({"event": "notification.queued", "timestamp": "not a time"}),
         queued("not-a-key"),
     ]
-    assert invites_queued_at(lines, epoch_to_clock=0.0) == {}
+    assert invites_queued_at(lines, clock_offset=0.0) == {}
 
 
 def test_a_log_not_written_yet_reads_as_nothing(tmp_path: Path) -> None:
