@@ -17,7 +17,8 @@ def invites_queued_at(lines: Iterable[str], clock_offset: float) -> dict[str, fl
 
     An invite's notification key is `recipient:session:invite:revision`, and a participant's
     recipient id is the registration id; `clock_offset` (see `epoch_to_clock`) turns a log
-    timestamp (UTC, wall clock) into a `time.perf_counter()` reading. Lines that are not such JSON entries are skipped.
+    timestamp (UTC, wall clock) into a `time.perf_counter()` reading. Lines that are not such
+    JSON entries are skipped.
     """
     queued: dict[str, float] = {}
     for line in lines:
