@@ -52,7 +52,7 @@ class LocalKafka(StartStop):
         controller_port: int | None = None,
         heap: str = "512m",
     ) -> None:
-        self.data_dir = Path(data_dir)
+        self.data_dir = Path(data_dir).resolve()  # the broker runs with it as its cwd
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.heap = heap
         self.ports: BrokerPorts = settle_ports(self.data_dir, port, controller_port)

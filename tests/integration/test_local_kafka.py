@@ -102,3 +102,16 @@ def test_stop_leaves_no_java_process(kafka: LocalKafka) -> None:
     assert kafka.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_a_relative_data_dir_starts_as_make_kafka_gives_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    broker = LocalKafka(Path("data/kafka"))
+    broker.start()
+    try:
+        await produce(broker.bootstrap_servers, b"relative")
+        assert await consume_first(broker.bootstrap_servers, "g-rel", commit=False) == b"relative"
+    finally:
+        broker.stop()
