@@ -25,7 +25,7 @@ from benchmarks.service_logs import read_invites_queued
 from benchmarks.sink import TimingSink
 from benchmarks.stats import cpu_seconds, percentile, rss_mib, stage_latencies, table
 from deploy.kafka.launcher import LocalKafka
-from deploy.local.stack import SERVICES, LocalStack, StackSettings
+from deploy.local.stack import LocalStack, StackSettings
 from deploy.ports import free_port
 from shared.collector import settle_after_start_up
 
@@ -91,7 +91,7 @@ def ms(seconds: float) -> str:
 def memory_rows(stack: LocalStack, when: str) -> Rows:
     """Resident memory of each service now, and its peak."""
     rows = []
-    for name in SERVICES:
+    for name in stack.services:
         process = stack.children[name].process
         assert process is not None
         now, peak = rss_mib(process.pid)
@@ -101,7 +101,7 @@ def memory_rows(stack: LocalStack, when: str) -> Rows:
 
 def cpu_by_process(stack: LocalStack, kafka: LocalKafka) -> dict[str, float]:
     """CPU seconds used so far by each service, the broker, and this process (load, sink, tail)."""
-    pids = {name: stack.children[name].process for name in SERVICES}
+    pids = {name: stack.children[name].process for name in stack.services}
     used = {name: cpu_seconds(p.pid) for name, p in pids.items() if p is not None}
     if kafka.pid is not None:
         used["kafka"] = cpu_seconds(kafka.pid)
@@ -221,13 +221,14 @@ async def ceiling_rows(stack: LocalStack, sink: TimingSink, count: int, ours: fl
     ]
 
 
-async def opening_day(stack: LocalStack, sink: TimingSink, count: int) -> Rows:
+async def opening_day(stack: LocalStack, kafka: LocalKafka, sink: TimingSink, count: int) -> Rows:
     """`count` registrations as fast as the API takes them; time until all decided and told.
 
     Two times: until every invite went out (the seated), and until the waitlisted were told too.
     """
     tail = DecisionTail(stack.env["KAFKA_BOOTSTRAP_SERVERS"])
     await tail.start()
+    cpu_before = cpu_by_process(stack, kafka)
     try:
         started = time.perf_counter()
         submitted = await drive(
@@ -246,6 +247,7 @@ async def opening_day(stack: LocalStack, sink: TimingSink, count: int) -> Rows:
         told_s = time.perf_counter() - started
     finally:
         await tail.stop()
+    cpu = cpu_rows(cpu_before, cpu_by_process(stack, kafka), count, "opening day")
     waitlisted = len(tail.decided_at) - len(tail.assigned)
     return [
         (
@@ -255,6 +257,7 @@ async def opening_day(stack: LocalStack, sink: TimingSink, count: int) -> Rows:
         ("opening day: assigned / waitlisted", f"{len(tail.assigned)} / {waitlisted}"),
         ("opening day: until all decided and every invite sent", f"{invited_s:.0f} s"),
         ("opening day: until the waitlisted were told too", f"{told_s:.0f} s"),
+        *cpu,
     ]
 
 
@@ -276,10 +279,10 @@ async def main_async(args: argparse.Namespace, root: Path) -> Rows:
             invited = sink.received[TRAINER]
             with system(root / "opening-day", sink, sessions=args.sessions, capacity=capacity) as (
                 stack,
-                _,
+                kafka,
             ):
                 await trainers_invited(sink, invited, args.sessions)
-                rows += await opening_day(stack, sink, args.opening_day)
+                rows += await opening_day(stack, kafka, sink, args.opening_day)
                 rows += memory_rows(stack, "after opening day")
         if args.reminders:
             rows += await reminder_scale(root / "reminders", sink, args.reminders)

@@ -6,9 +6,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, Dialect, Executable, Table, event
+from sqlalchemy import DateTime, Dialect, Executable, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.types import TypeDecorator
 
 from shared.sqlite_inline import connect_inline
@@ -51,6 +52,19 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+async def create_missing(engine: AsyncEngine, metadata: MetaData) -> None:
+    """Create the tables and indexes that do not exist yet, race-free between processes.
+
+    `create_all` looks before it creates: two processes starting on one store could both find a
+    table missing and the second fail creating it. `IF NOT EXISTS` asks the database instead.
+    """
+    async with engine.begin() as connection:
+        for table in metadata.sorted_tables:
+            await connection.execute(CreateTable(table, if_not_exists=True))
+            for index in sorted(table.indexes, key=lambda index: str(index.name)):
+                await connection.execute(CreateIndex(index, if_not_exists=True))
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from deploy.kafka.launcher import LocalKafka
 from deploy.local.processes import Child
 
 SERVICES = ("registration", "scheduler", "notifier")
+NOTIFIER_DISPATCH = "notifier-dispatch"
 
 
 class StackSettings(BaseSettings):
@@ -35,6 +37,14 @@ class StackSettings(BaseSettings):
     link_signing_secret: str | None = None
     staff_api_tokens: str | None = None
     admin_http_port: int = 8010
+    notifier_dispatchers: int = Field(
+        default=1,
+        ge=0,
+        description="Delivery-only notifier processes beside the notifier (DISPATCH_ONLY).",
+    )
+    notifier_dispatch_overdue: float = Field(
+        default=5.0, ge=0, description="Seconds of backlog before they join in (DISPATCH_OVERDUE)."
+    )
 
 
 @dataclass
@@ -53,6 +63,17 @@ class LocalStack:
     def data_dir(self) -> Path:
         """The stack's data folder (absolute)."""
         return self.settings.data_dir.resolve()
+
+    @property
+    def dispatchers(self) -> tuple[str, ...]:
+        """The notifier's delivery-only processes, by name."""
+        count = self.settings.notifier_dispatchers
+        return tuple(f"{NOTIFIER_DISPATCH}-{number}" for number in range(1, count + 1))
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        """Every process of the services: the three, then the notifier's delivery-only ones."""
+        return SERVICES + self.dispatchers
 
     @property
     def admin_url(self) -> str:
@@ -89,6 +110,10 @@ class LocalStack:
         }
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"services.{service}"])
+        for name in self.dispatchers:
+            overdue = str(self.settings.notifier_dispatch_overdue)
+            helper = {**self.env, "DISPATCH_ONLY": "true", "DISPATCH_OVERDUE": overdue}
+            self._spawn(name, [sys.executable, "-m", "services.notifier"], env=helper)
         self._wait_until_ready(timeout)
 
     def _link_secret(self) -> str:
@@ -122,8 +147,8 @@ class LocalStack:
         self._spawn("sms-sink", [sys.executable, "-m", "deploy.local.sms_sink", *argv])
         return f"http://127.0.0.1:{self.settings.sms_sink_port}/messages"
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        env = self.env or {**os.environ, "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
+        env = env or self.env or {**os.environ, "LOG_FORMAT": "json", "PYTHONUNBUFFERED": "1"}
         child = Child(name, argv, env=env, log_path=self.log_path(name), echo=self.echo)
         child.start()
         self.children[name] = child
@@ -134,7 +159,7 @@ class LocalStack:
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        pending = set(SERVICES)
+        pending = set(self.services)
         while pending:
             for name, child in self.children.items():
                 if not child.alive():
@@ -175,7 +200,7 @@ class LocalStack:
 
     def stop(self) -> None:
         """Stop the services first, then the sinks, then Kafka; leave no process behind."""
-        for name in [*SERVICES, "smtp-capture", "sms-sink"]:
+        for name in [*self.dispatchers, *SERVICES, "smtp-capture", "sms-sink"]:
             if name in self.children:
                 self.children[name].stop()
         if self.kafka is not None:

@@ -22,7 +22,10 @@ async def run() -> None:
     async def started() -> None:
         settle_after_start_up()
         get_logger(SERVICE).info(
-            "service.started", smtp_port=settings.smtp_port, smtp_tls=settings.smtp_tls
+            "service.started",
+            smtp_port=settings.smtp_port,
+            smtp_tls=settings.smtp_tls,
+            dispatch_only=settings.dispatch_only,
         )
 
     await app.run()

@@ -10,6 +10,9 @@ before `finish(sent)` committed; after the lease the row is due again and is sen
 the same Message-ID, UID and SEQUENCE (measured in tests/service/notifier/test_dispatcher.py).
 When idle it sleeps until the earliest pending notification falls due (at most one poll interval),
 so a reminder leaves at its minute, not up to a poll later.
+A helper beside the notifier (`overdue` > 0, a DISPATCH_ONLY process) claims only rows due at
+least `overdue` ago, and claims again at once only after a full batch: it leaves fresh work to
+the notifier's own dispatcher, which is woken by the intake, and joins in only on a backlog.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Dispatcher:
     lease: timedelta = timedelta(minutes=5)
     batch: int = 16
     concurrency: int = 4
+    overdue: timedelta = timedelta(0)
     rng: Callable[[], float] = random.random
     _bell: asyncio.Event = field(default_factory=asyncio.Event)
     _recorded: asyncio.Event = field(default_factory=asyncio.Event)
@@ -101,9 +105,10 @@ class Dispatcher:
                 await asyncio.wait(in_hand, timeout=poll_interval, return_when="FIRST_COMPLETED")
             else:
                 self._bell.clear()  # before the claim: work queued meanwhile rings it again
-                claimed = await self._claim_safely(self.batch - len(in_hand))
+                wanted = self.batch - len(in_hand)
+                claimed = await self._claim_safely(wanted)
                 in_hand |= {asyncio.create_task(self._deliver(*item)) for item in claimed}
-                if not claimed:
+                if not claimed or (self.overdue and len(claimed) < wanted):
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(
                             self._bell.wait(), await self.idle_seconds(poll_interval)
@@ -158,7 +163,12 @@ class Dispatcher:
         self._fresh.extend(r.outcome for r in records if r.outcome is not None)
 
     async def idle_seconds(self, poll_interval: float) -> float:
-        """Seconds to wait for work: until the next one falls due, at most `poll_interval`."""
+        """Seconds to wait for work: until the next one falls due, at most `poll_interval`.
+
+        A helper waits the whole interval: what falls due now is the notifier's own dispatcher's.
+        """
+        if self.overdue:
+            return poll_interval
         try:
             due = await self.store.next_due()
         except Exception:  # the database may be briefly away: poll as usual
@@ -176,7 +186,8 @@ class Dispatcher:
 
     async def _claim(self, limit: int) -> list[tuple[Delivery, datetime]]:
         now = self.clock.now()
-        claimed = await self.store.claim_due(now, limit=limit, lease=self.lease)
+        lease = self.lease + self.overdue  # pushed out from `now`, whatever the cut-off
+        claimed = await self.store.claim_due(now - self.overdue, limit=limit, lease=lease)
         return [(delivery, now) for delivery in claimed]
 
     async def _deliver(self, delivery: Delivery, claimed_at: datetime) -> None:

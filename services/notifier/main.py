@@ -58,6 +58,7 @@ def build_dispatcher(
         lease=timedelta(seconds=settings.dispatch_lease),
         batch=settings.dispatch_batch,
         concurrency=settings.dispatch_concurrency,
+        overdue=timedelta(seconds=settings.dispatch_overdue),
     )
 
 
@@ -116,7 +117,8 @@ def create_notifier(
         quiet=dispatcher.quiet,
         wake=dispatcher.wake,
     )
-    broker.include_router(build_router(intake))
+    if not settings.dispatch_only:
+        broker.include_router(build_router(intake))
     app = FastStream(broker, logger=None)
     closers = [c for c in (smtp, gateway) if c is not None]
     _lifecycle(app, settings, dispatcher, store, closers, provision_topics, run_dispatcher)

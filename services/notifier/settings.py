@@ -63,6 +63,13 @@ class NotifierSettings(ServiceSettings):
     dispatch_concurrency: int = Field(default=32, ge=1, description="Deliveries in flight at once.")
     dispatch_batch: int = Field(default=64, ge=1, description="Most rows claimed and in hand.")
     smtp_pool_size: int = Field(default=32, ge=1, description="SMTP connections kept open.")
+    dispatch_only: bool = Field(
+        default=False,
+        description="Deliver only, taking no events in: a process beside a notifier, same store.",
+    )
+    dispatch_overdue: float = Field(
+        default=0.0, ge=0, description="Claim only rows due this many seconds ago (a helper)."
+    )
 
     def sender(self) -> Address:
         """The From address."""

@@ -19,7 +19,7 @@ from services.notifier.ports import CalendarEntry, Delivery, Status
 from services.notifier.recording import Record, forget_outcomes, write_records
 from services.notifier.tables import OUTBOX, Base, NotificationRow, OutcomeRow
 from shared.contracts import NotificationOutcomeV1
-from shared.db import create_engine
+from shared.db import create_engine, create_missing
 
 # Core statements: a claim needs neither the identity map nor the ORM's flush.
 DUE_ROWS = (
@@ -66,9 +66,8 @@ class SqlNotificationStore(EntriesAndConsents):
         self._serial = asyncio.Lock() if self._single_writer else nullcontext()
 
     async def create_tables(self) -> None:
-        """Create the tables that do not exist yet."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(Base.metadata.create_all)
+        """Create the tables that do not exist yet (a dispatcher may start beside the notifier)."""
+        await create_missing(self.engine, Base.metadata)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

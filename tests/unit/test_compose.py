@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -31,6 +32,7 @@ def compose_config() -> dict[str, Any]:
         capture_output=True,
         text=True,
         check=True,
+        env={**os.environ, "LINK_SIGNING_SECRET": "compose-config-check"},
     )
     return dict(json.loads(done.stdout))
 
@@ -60,6 +62,15 @@ def test_services_wait_for_a_healthy_broker_and_share_settings() -> None:
         assert service["depends_on"]["kafka"]["condition"] == "service_healthy"
         assert service["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
         assert service["environment"]["DATA_DIR"] == "/data"
+        assert service["environment"]["LINK_SIGNING_SECRET"].startswith("${LINK_SIGNING_SECRET:?")
     notifier_env = services["notifier"]["environment"]
     assert (notifier_env["SMTP_HOST"], notifier_env["SMTP_PORT"]) == ("mailpit", 1025)
+    helper = services["notifier-dispatch"]
+    assert helper["command"] == services["notifier"]["command"]
+    assert helper["volumes"] == services["notifier"]["volumes"]  # the same SQLite store
+    assert helper["environment"] == {
+        **notifier_env,
+        "DISPATCH_ONLY": "true",
+        "DISPATCH_OVERDUE": "5",
+    }
     assert "8000:8000" in services["registration"]["ports"]

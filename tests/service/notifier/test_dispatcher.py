@@ -64,7 +64,11 @@ class Outcomes:
 
 
 def dispatcher_for(
-    store: SqlNotificationStore, mailer: FakeMailer, clock: ManualClock, outcomes: Outcomes
+    store: SqlNotificationStore,
+    mailer: FakeMailer,
+    clock: ManualClock,
+    outcomes: Outcomes,
+    overdue: timedelta = timedelta(0),
 ) -> Dispatcher:
     """A dispatcher whose jitter is fixed at zero (rng 0.5) so delays are exact."""
     links = LinkMaker(LinkSigner(SECRET), "https://prijave.example")
@@ -75,6 +79,7 @@ def dispatcher_for(
         clock=clock,
         retry=RetryPolicy(attempts=6, base_delay=30.0, max_delay=300.0, jitter=0.25),
         rng=lambda: 0.5,
+        overdue=overdue,
     )
 
 
