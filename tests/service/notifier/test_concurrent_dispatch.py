@@ -6,7 +6,7 @@ import asyncio
 import multiprocessing
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,15 +26,6 @@ from tests.service.notifier.harness import NOW, FakeMailer
 from tests.service.notifier.test_dispatcher import Outcomes, dispatcher_for, queue_invite
 
 pytestmark = pytest.mark.service
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlNotificationStore]:
-    """A fresh SQLite store."""
-    store = SqlNotificationStore(f"sqlite+aiosqlite:///{tmp_path / 'notifier.sqlite3'}")
-    await store.create_tables()
-    yield store
-    await store.dispose()
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,9 +11,7 @@ from faststream import TestApp
 from faststream.kafka import TestKafkaBroker
 
 from services.notifier.dispatcher import Dispatcher
-from services.notifier.handlers import recipient_of
 from services.notifier.main import create_notifier
-from services.notifier.notices import Notice
 from services.notifier.ports import Delivery
 from services.notifier.store import SqlNotificationStore
 from shared import topics
@@ -28,18 +25,14 @@ from tests.service.notifier.harness import (
     seat_assigned,
     settings_for,
 )
-from tests.service.notifier.test_dispatcher import Outcomes, dispatcher_for, queue_invite
+from tests.service.notifier.test_dispatcher import (
+    Outcomes,
+    dispatcher_for,
+    invite_notice,
+    queue_invite,
+)
 
 pytestmark = pytest.mark.service
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlNotificationStore]:
-    """A fresh SQLite store."""
-    store = SqlNotificationStore(f"sqlite+aiosqlite:///{tmp_path / 'notifier.sqlite3'}")
-    await store.create_tables()
-    yield store
-    await store.dispose()
 
 
 async def test_it_subscribes_to_nothing_and_delivers_what_the_intake_queued(
@@ -90,16 +83,7 @@ async def test_a_helper_claims_again_only_after_a_poll_when_its_batch_was_not_fu
     def claims_of(dispatcher: Dispatcher) -> list[int]:
         """Claims one row each time (never a full batch) and delivers nothing."""
         wanted: list[int] = []
-        event = seat_assigned()
-        notice = Notice(
-            kind="invite",
-            recipient_id=event.registration_id,
-            recipient=recipient_of(event.attendee),
-            session=event.session,
-            revision=1,
-            correlation_id="corr-h",
-        )
-        delivery = Delivery(notice, "pending", "<id@x>", 0, NOW)
+        delivery = Delivery(invite_notice(), "pending", "<id@x>", 0, NOW)
 
         async def claim(limit: int) -> list[tuple[Delivery, datetime]]:
             wanted.append(limit)
@@ -125,5 +109,5 @@ async def test_a_helper_claims_again_only_after_a_poll_when_its_batch_was_not_fu
     by_helper, by_own = claims_of(helper), claims_of(notifiers_own)
     await run_for(helper, 0.5)
     await run_for(notifiers_own, 0.5)
-    assert 3 <= len(by_helper) <= 7  # one claim a poll
+    assert 1 <= len(by_helper) <= 6  # one claim a poll (0.1 s) at most
     assert len(by_own) > 50  # the notifier's own takes what comes at once

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -83,19 +83,10 @@ def dispatcher_for(
     )
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlNotificationStore]:
-    """A fresh SQLite store."""
-    store = SqlNotificationStore(f"sqlite+aiosqlite:///{tmp_path / 'notifier.sqlite3'}")
-    await store.create_tables()
-    yield store
-    await store.dispose()
-
-
-async def queue_invite(store: SqlNotificationStore, identity: MailIdentity = IDENTITY) -> Notice:
-    """Record one invite, due now."""
+def invite_notice() -> Notice:
+    """The invite of a fresh seat."""
     event = seat_assigned()
-    notice = Notice(
+    return Notice(
         kind="invite",
         recipient_id=event.registration_id,
         recipient=recipient_of(event.attendee),
@@ -103,6 +94,11 @@ async def queue_invite(store: SqlNotificationStore, identity: MailIdentity = IDE
         revision=1,
         correlation_id="corr-d",
     )
+
+
+async def queue_invite(store: SqlNotificationStore, identity: MailIdentity = IDENTITY) -> Notice:
+    """Record one invite, due now."""
+    notice = invite_notice()
     mail_id = message_id(notice.key, identity.sender.domain)
     assert await store.enqueue(notice, message_id=mail_id, due=NOW, now=NOW)
     assert not await store.enqueue(notice, message_id=mail_id, due=NOW, now=NOW)  # keyed

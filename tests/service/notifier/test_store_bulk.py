@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
@@ -16,15 +14,6 @@ from services.notifier.store import SqlNotificationStore
 from tests.unit.notifier.conftest import NOW, notice_of, seat_assigned
 
 pytestmark = pytest.mark.service
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqlNotificationStore]:
-    """A fresh SQLite store."""
-    store = SqlNotificationStore(f"sqlite+aiosqlite:///{tmp_path / 'notifier.sqlite3'}")
-    await store.create_tables()
-    yield store
-    await store.dispose()
 
 
 @pytest.fixture
