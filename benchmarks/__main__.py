@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -309,6 +310,7 @@ def machine() -> str:
 def main() -> None:
     """Print every figure as a markdown table."""
     args = parse_args()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwinds as Ctrl-C: nothing left
     print(f"python -m benchmarks {' '.join(sys.argv[1:])}  ({machine()})", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         root = args.data_dir or Path(scratch)
