@@ -55,10 +55,8 @@ def stack(
 
 def lines_of(stack: LocalStack, service: str) -> list[str]:
     """A service's log lines, from each of its processes (the notifier's delivery-only ones too)."""
-    names = [name for name in stack.services if name.split("-")[0] == service]
-    return [
-        line for name in names for line in stack.log_path(name).read_text("utf-8").splitlines()
-    ]
+    names = (service, *stack.dispatchers) if service == "notifier" else (service,)
+    return [line for name in names for line in stack.log_path(name).read_text("utf-8").splitlines()]
 
 
 def recipient(message: EmailMessage) -> str:

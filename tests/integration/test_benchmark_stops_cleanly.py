@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+from deploy.local.stack import LocalStack, StackSettings
 
-PROCESSES = ("registration", "scheduler", "notifier", "notifier-dispatch-1")
+pytestmark = pytest.mark.integration
 
 
 def processes_under(folder: Path) -> list[int]:
@@ -30,9 +30,9 @@ def processes_under(folder: Path) -> list[int]:
     return found
 
 
-def started(logs: Path) -> bool:
-    """Whether every service process has logged its start."""
-    paths = [logs / f"{name}.log" for name in PROCESSES]
+def started(stack: LocalStack) -> bool:
+    """Whether every service process of the benchmark's stack has logged its start."""
+    paths = [stack.log_path(name) for name in stack.services]
     return all(p.exists() and b'"service.started"' in p.read_bytes() for p in paths)
 
 
@@ -46,7 +46,8 @@ def test_a_sigterm_stops_the_services_and_the_broker_it_started(tmp_path: Path) 
     )
     try:
         deadline = time.monotonic() + 180
-        while not started(data / "steady" / "stack" / "logs"):
+        stack = LocalStack(StackSettings(data_dir=data / "steady" / "stack"))  # its names only
+        while not started(stack):
             assert bench.poll() is None, "the benchmark ended before its services were up"
             assert time.monotonic() < deadline, "the services did not start"
             time.sleep(0.2)
