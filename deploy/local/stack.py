@@ -110,9 +110,9 @@ class LocalStack:
         }
         for service in SERVICES:
             self._spawn(service, [sys.executable, "-m", f"services.{service}"])
+        overdue = str(self.settings.notifier_dispatch_overdue)
+        helper = {**self.env, "DISPATCH_ONLY": "true", "DISPATCH_OVERDUE": overdue}
         for name in self.dispatchers:
-            overdue = str(self.settings.notifier_dispatch_overdue)
-            helper = {**self.env, "DISPATCH_ONLY": "true", "DISPATCH_OVERDUE": overdue}
             self._spawn(name, [sys.executable, "-m", "services.notifier"], env=helper)
         self._wait_until_ready(timeout)
 
