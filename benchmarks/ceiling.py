@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 import aiosmtplib
@@ -92,8 +93,16 @@ async def mail_out(bootstrap: str, source: str, count: int, smtp_port: int) -> N
         await smtp.quit()
 
 
-async def run_ceiling(bootstrap: str, sink: TimingSink, count: int) -> tuple[float, list[float]]:
-    """Relay `count` messages; return messages per second and each one's latency (seconds)."""
+@dataclass(frozen=True)
+class Relayed:
+    """One run of the relay: messages per second, and each message's latency (seconds)."""
+
+    rate: float
+    latencies: list[float]
+
+
+async def run_ceiling(bootstrap: str, sink: TimingSink, count: int) -> Relayed:
+    """Relay `count` messages through fresh topics; their rate and latencies."""
     run = uuid.uuid4().hex[:8]
     first, second = f"ceiling-a-{run}", f"ceiling-b-{run}"
     await make_topics(bootstrap, first, second)
@@ -120,4 +129,4 @@ async def run_ceiling(bootstrap: str, sink: TimingSink, count: int) -> tuple[flo
     await asyncio.gather(*relays)
     latencies = [sink.accepted_at[a] - t for a, t in sent_at.items() if a in sink.accepted_at]
     finished = max(sink.accepted_at[a] for a in sent_at if a in sink.accepted_at)
-    return count / (finished - started), latencies
+    return Relayed(count / (finished - started), latencies)
