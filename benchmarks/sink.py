@@ -48,9 +48,9 @@ class LeanSMTP(SMTP):
             await self.push("501 Syntax: DATA")
             return
         await self.push("354 End data with <CR><LF>.<CR><LF>")
-        received = bytearray(b"\r\n")  # the data starts a line: an empty message is a lone ".\r\n"
-        while not received.endswith(END_OF_DATA):
-            received += await self._reader.readuntil(b".\r\n")
+        seen = b"\r\n"  # the data starts a line: an empty message is a lone ".\r\n"
+        while not seen.endswith(END_OF_DATA):  # only the last line end before each dot matters
+            seen = seen[-2:] + await self._reader.readuntil(b".\r\n")
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()  # type: ignore[no-untyped-call]
         await self.push(status)
