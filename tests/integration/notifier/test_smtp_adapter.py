@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtplib import protocol as smtp_protocol
+from aiosmtplib import smtp as smtp_client
 
 from deploy.ports import free_port
+from services.notifier import smtp_wire
 from services.notifier.ports import OutgoingMail, PermanentMailError, TransientMailError
 from services.notifier.smtp import SmtpConfig, SmtpMailer
 
@@ -254,3 +257,38 @@ async def test_a_connection_that_just_answered_is_reused_without_a_probe(
     assert server.noops == 1
     assert len(server.received) == 3
     assert len(set(server.sessions)) == 1
+
+
+async def test_lines_starting_with_dots_arrive_as_composed_through_the_wire_equivalents(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for module, name in (
+        (smtp_protocol, "normalize_message_line_endings"),
+        (smtp_client, "normalize_message_line_endings"),
+        (smtp_protocol, "PERIOD_REGEX"),
+    ):
+        monkeypatch.setattr(module, name, getattr(module, name))  # the library's, put back after
+    calls: list[str] = []
+    equivalent = smtp_wire.normalize_line_ends
+
+    def counted_line_ends(message: bytes) -> bytes:
+        calls.append("line ends")
+        return equivalent(message)
+
+    class CountedDots(smtp_wire.LineStartDots):
+        def sub(self, replacement: bytes, message: bytes, count: int = 0) -> bytes:
+            calls.append("dots")
+            return super().sub(replacement, message, count)
+
+    monkeypatch.setattr(smtp_wire, "normalize_line_ends", counted_line_ends)
+    monkeypatch.setattr(smtp_wire, "LineStartDots", CountedDots)
+    server, port = servers.start()
+    mailer = mailer_for(port)  # installs the equivalents into aiosmtplib
+    sent = message()
+    body = b"\r\n.\r\n..two\r\n.one\r\nend.\r\n"  # a lone dot ends DATA unless doubled
+    dotted = OutgoingMail(sent.sender, sent.recipients, sent.message_id, sent.data + body)
+    await mailer.send(dotted)
+    await mailer.close()
+
+    assert server.received == [dotted.data]
+    assert calls == ["line ends", "line ends", "dots"]  # SIZE's count, then DATA's two passes
